@@ -1,0 +1,30 @@
+# Entry points of poe_steer_ros's development workspace. Every target sets up what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+WITH_ENV := source scripts/env.sh &&
+
+.PHONY: help setup build test lint demo bench reliability clean
+
+help:  ## List the targets.
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup:  ## Project venv with the pinned ROS 2 wheels and ML stack (idempotent).
+	scripts/bootstrap.sh setup
+
+build:  ## setup, then colcon build of both packages.
+	scripts/bootstrap.sh build
+
+test: build  ## Every test of both packages; exits non-zero on any failure.
+	$(WITH_ENV) scripts/run_tests.sh $(PYTEST_ARGS)
+
+lint: build  ## ament_flake8 and ament_pep257 over the Python package.
+	$(WITH_ENV) ament_flake8 poe_steer_ros && ament_pep257 poe_steer_ros
+
+demo: build  ## The main job: simulation + default frozen actor + live goal changes.
+	$(WITH_ENV) python -m poe_steer_ros.cli demo
+
+bench: build  ## Benchmarks; writes docs/benchmarks.md and its plots.
+	$(WITH_ENV) python -m poe_steer_ros.cli bench
+
+clean:  ## Remove the colcon spaces (the venv stays).
+	rm -rf build install log

@@ -1,0 +1,34 @@
+# Rewrites build-container paths baked into the ROS 2 PyPI wheels' CMake exports.
+#
+# The Kilted/Jazzy wheels export INTERFACE_INCLUDE_DIRECTORIES such as
+# /opt/python/cp311-cp311/include/python3.11, which do not exist outside their build container.
+# Included through -DCMAKE_PROJECT_INCLUDE (see scripts/bootstrap.sh), this defers to the end of
+# configuration and points those targets at the running interpreter's Python and numpy headers.
+# It touches no file on disk and does nothing on an apt-installed ROS 2.
+function(_ros_wheels_fix_opt_python)
+  get_property(_targets DIRECTORY "${CMAKE_SOURCE_DIR}" PROPERTY IMPORTED_TARGETS)
+  set(_python_include "")
+  foreach(_target IN LISTS _targets)
+    get_target_property(_includes ${_target} INTERFACE_INCLUDE_DIRECTORIES)
+    if(_includes AND "${_includes}" MATCHES "/opt/python/")
+      if(NOT _python_include)
+        if(Python3_EXECUTABLE)
+          set(_python "${Python3_EXECUTABLE}")
+        else()
+          find_program(_ROS_WHEELS_FIX_PYTHON NAMES python3 python REQUIRED)
+          set(_python "${_ROS_WHEELS_FIX_PYTHON}")
+        endif()
+        execute_process(
+          COMMAND "${_python}" -c "import sysconfig; print(sysconfig.get_paths()['include'])"
+          OUTPUT_VARIABLE _python_include OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+        execute_process(
+          COMMAND "${_python}" -c "import numpy; print(numpy.get_include())"
+          OUTPUT_VARIABLE _numpy_include OUTPUT_STRIP_TRAILING_WHITESPACE COMMAND_ERROR_IS_FATAL ANY)
+      endif()
+      list(TRANSFORM _includes REPLACE "^/opt/python/[^/]+/include/python[0-9.]+$" "${_python_include}")
+      list(TRANSFORM _includes REPLACE "^/opt/python/.*/numpy/_core/include$" "${_numpy_include}")
+      set_target_properties(${_target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES "${_includes}")
+    endif()
+  endforeach()
+endfunction()
+cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _ros_wheels_fix_opt_python)

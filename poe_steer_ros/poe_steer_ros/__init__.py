@@ -1,0 +1,1 @@
+"""Closed-form Product-of-Experts steering of a frozen robot policy."""
