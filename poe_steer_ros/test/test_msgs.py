@@ -44,7 +44,7 @@ def test_generated_types_have_the_documented_fields() -> None:
     assert GoalPrior.SPACE_COMMAND != GoalPrior.SPACE_PRE_SQUASH
 
 
-PUBLISHER = textwrap.dedent('''
+PUBLISHER = textwrap.dedent("""
     import sys
     import rclpy
     from poe_steer_msgs.msg import SteeringStatus
@@ -58,7 +58,7 @@ PUBLISHER = textwrap.dedent('''
         publisher.publish(message)
         rclpy.spin_once(node, timeout_sec=0.025)
     rclpy.shutdown()
-''')
+""")
 
 
 @pytest.mark.ros

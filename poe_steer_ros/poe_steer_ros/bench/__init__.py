@@ -1,1 +1,1 @@
-"""bench"""
+"""Benchmarks of the core, the actor runtime, the simulation and the node through DDS."""

@@ -1,1 +1,1 @@
-"""core"""
+"""The ROS-free core: Gaussians, composition rules, selector, actor runtime, priors, safety."""

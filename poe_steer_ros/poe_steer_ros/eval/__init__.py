@@ -1,1 +1,1 @@
-"""eval"""
+"""The paper's evaluation protocol on the project's own tasks."""

@@ -1,1 +1,1 @@
-"""offline"""
+"""Offline dataset generation, training and export of frozen actors."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 import time
 from typing import Callable, Sequence, TypeVar
 
+from rcl_interfaces.msg import SetParametersResult
+from rcl_interfaces.srv import GetParameters, SetParameters
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter, parameter_value_to_python
 from rclpy.qos import QoSProfile
-from rcl_interfaces.msg import SetParametersResult
-from rcl_interfaces.srv import GetParameters, SetParameters
 
 MessageT = TypeVar('MessageT')
 
@@ -36,7 +36,7 @@ class TopicRecorder:
 
     @property
     def latest(self) -> object | None:
-        """The last message received, or None."""
+        """Return the last message received, or None."""
         return self.messages[-1] if self.messages else None
 
 

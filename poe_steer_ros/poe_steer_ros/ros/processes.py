@@ -27,7 +27,7 @@ def executable_path(executable: str, package: str = 'poe_steer_ros') -> Path:
 
 
 def format_parameter(value: object) -> str:
-    """Render a parameter value for ``-p name:=value`` (YAML, as the ROS argument parser reads it)."""
+    """Render a value for ``-p name:=value`` (YAML, as the ROS argument parser reads it)."""
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (list, tuple)):

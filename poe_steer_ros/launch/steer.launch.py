@@ -1,0 +1,53 @@
+"""
+Start the steering node on a robot.
+
+    ros2 launch poe_steer_ros steer.launch.py [params_file:=...] [namespace:=...]
+        [use_sim_time:=true] [actor_manifest:=/path/to/actor.yaml]
+
+The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml)
+and is remapped for a mobile base: it reads ``odom`` and writes ``cmd_vel``.
+"""
+
+import os
+
+PACKAGE = 'poe_steer_ros'
+EXECUTABLE = 'steer_node'
+NODE_NAME = 'poe_steer'
+DEFAULT_PARAMS_FILE = ('config', 'steer.yaml')
+"""Relative to the package's share folder."""
+REMAPPINGS = [('state', 'odom'), ('command', 'cmd_vel')]
+"""Mobile-base remaps; the tests start the node with exactly these."""
+
+
+def generate_launch_description():
+    """Describe the arguments and the one node; imports stay here so tests can read the table."""
+    from ament_index_python.packages import get_package_share_directory
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, OpaqueFunction
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.actions import Node
+
+    share = get_package_share_directory(PACKAGE)
+
+    def steer_node(context) -> list:
+        overrides = {'use_sim_time': LaunchConfiguration('use_sim_time').perform(context) == 'true'}
+        manifest = LaunchConfiguration('actor_manifest').perform(context)
+        if manifest:
+            overrides['actor.manifest'] = manifest
+        return [Node(package=PACKAGE, executable=EXECUTABLE, name=NODE_NAME,
+                     namespace=LaunchConfiguration('namespace'), output='screen',
+                     parameters=[LaunchConfiguration('params_file'), overrides],
+                     remappings=REMAPPINGS)]
+
+    return LaunchDescription([
+        DeclareLaunchArgument('params_file', default_value=os.path.join(share, *DEFAULT_PARAMS_FILE),
+                              description='YAML file with the steering node parameters'),
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='Namespace of the steering node (e.g. a robot name)'),
+        DeclareLaunchArgument('use_sim_time', default_value='false', choices=['true', 'false'],
+                              description='Run on /clock (simulation) instead of the system clock'),
+        DeclareLaunchArgument('actor_manifest', default_value='',
+                              description='Frozen actor manifest YAML; empty keeps the one in '
+                                          'params_file'),
+        OpaqueFunction(function=steer_node),
+    ])

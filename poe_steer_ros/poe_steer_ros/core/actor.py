@@ -1,0 +1,685 @@
+"""
+Frozen-actor runtime: load a certified model and map raw observations to (mean, log_std).
+
+``load_actor`` reads the manifest (``core.manifest``), refuses a model file whose SHA-256 differs
+from the manifest's, loads it with the loader of its format, and checks it before the first
+tick: a probe batch around the normalisation mean must run, give one output per action and the
+number of outputs the output kind implies, and stay finite. Warm-up passes follow, with their
+latency reported. Formats:
+
+* ``torchscript``: ``module(obs) -> (mean, log_std)``, or ``mean`` for a deterministic actor.
+* ``onnx`` (onnxruntime; CUDA provider when present): outputs in the same order.
+* ``d3rlpy``: a ``.d3`` learnable; mean, log-std and the observation/action scalers are
+  recovered from its policy network (d3rlpy applies scalers outside the policy module).
+* ``state_dict``: PyTorch weights of the MLP the manifest's ``architecture`` describes.
+
+Deterministic actors (any format) return the manifest's ``assumed_std``. ``log_std`` may be
+state-independent (shape ``(action_dim,)`` or ``(1, action_dim)``); it is broadcast per row.
+Loading a ``.d3`` file unpickles it: only the bytes whose hash matched are ever unpickled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import io
+import logging
+import pathlib
+import tempfile
+import time
+from typing import Any, Callable, Iterator, Mapping, Sequence
+import warnings
+
+import numpy as np
+from poe_steer_ros.core.interfaces import OutputKind
+from poe_steer_ros.core.manifest import (ActorLoadError, ActorManifest, ArchitectureSpec,
+                                         ModelFormat, StdKind)
+from poe_steer_ros.core.observation import ObservationLayout
+import torch
+
+__all__ = ['ActorLoadError', 'D3rlpyActor', 'd3rlpy_actor', 'DEVICES', 'DeviceFallbackWarning',
+           'FrozenActor', 'GaussianMLP', 'LatencyStats', 'load_actor', 'measure_latency',
+           'NormalizedModule', 'PROBE_BATCH', 'quiet_torchscript', 'resolve_device',
+           'sha256_of']
+
+_LOG = logging.getLogger(__name__)
+
+DEVICES = ('auto', 'cpu', 'cuda')
+"""Device requests: auto (CUDA when the runtime can use it, else CPU), cpu, cuda."""
+PROBE_BATCH = 8
+"""Rows of the load-time probe batch (spread around the normalisation mean)."""
+_STATE_DEPENDENCE_ATOL = 1e-6
+_ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
+    'relu': torch.nn.ReLU, 'tanh': torch.nn.Tanh, 'elu': torch.nn.ELU, 'gelu': torch.nn.GELU,
+    'silu': torch.nn.SiLU, 'leaky_relu': torch.nn.LeakyReLU}
+# d3rlpy NormalPolicy users: SAC-style ones sample tanh(N(mu, std)); IQL-style ones sample
+# N(tanh(mu), std) in action space (build_squashed_gaussian_distribution vs
+# build_gaussian_distribution in d3rlpy 2.8.0).
+_D3RLPY_SQUASHED = ('sac', 'cql', 'bear', 'cal_ql')
+_D3RLPY_UNSQUASHED = ('iql', 'awac', 'crr', 'bc')
+
+
+class DeviceFallbackWarning(RuntimeWarning):
+    """CUDA was requested but is not available; the actor runs on the CPU."""
+
+
+@contextlib.contextmanager
+def quiet_torchscript() -> Iterator[None]:
+    """
+    Silence torch's deprecation notices for ``torch.jit`` inside the block.
+
+    TorchScript is a deployment format the project promises (loadable from C++ without Python
+    source); torch 2.13 marks ``torch.jit`` deprecated, but it works as documented.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', category=DeprecationWarning, message=r'.*torch\.jit')
+        yield
+
+
+def sha256_of(data_or_path: bytes | str | pathlib.Path) -> str:
+    """Return the SHA-256 hex digest of a file's bytes (or of the bytes given)."""
+    if isinstance(data_or_path, bytes):
+        return hashlib.sha256(data_or_path).hexdigest()
+    with open(data_or_path, 'rb') as stream:
+        return hashlib.file_digest(stream, 'sha256').hexdigest()
+
+
+def resolve_device(requested: str, cuda_available: bool) -> str:
+    """
+    Pick the device a model runs on.
+
+    :param requested: ``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda``.
+    :param cuda_available: whether the format's runtime can use a CUDA device.
+    :returns: ``'cuda'`` or ``'cpu'``.
+    :raises ValueError: for any other ``requested``.
+    """
+    _check_device(requested)
+    if requested == 'cpu':
+        return 'cpu'
+    if cuda_available:
+        return 'cuda'
+    if requested == 'cuda':
+        warnings.warn('device: cuda requested but no CUDA device is available; using cpu',
+                      DeviceFallbackWarning, stacklevel=2)
+    return 'cpu'
+
+
+def _check_device(device: str) -> None:
+    if device not in DEVICES:
+        raise ValueError(f'device: {device!r} is not one of {list(DEVICES)}')
+
+
+@dataclasses.dataclass(frozen=True)
+class LatencyStats:
+    """Wall-clock latency of repeated forward passes (seconds)."""
+
+    count: int
+    first_s: float
+    median_s: float
+    p99_s: float
+    max_s: float
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[float]) -> LatencyStats:
+        if not samples:
+            raise ValueError('samples: need at least one latency sample')
+        values = np.asarray(samples, dtype=np.float64)
+        return cls(len(values), float(values[0]), float(np.median(values)),
+                   float(np.percentile(values, 99)), float(values.max()))
+
+    def __str__(self) -> str:
+        return (f'{self.count} passes: first {self.first_s * 1e3:.3f} ms, median '
+                f'{self.median_s * 1e6:.1f} us, p99 {self.p99_s * 1e6:.1f} us, '
+                f'max {self.max_s * 1e3:.3f} ms')
+
+
+def measure_latency(actor: Callable[[np.ndarray], Any], obs: np.ndarray,
+                    passes: int) -> LatencyStats:
+    """Time ``passes`` calls of ``actor(obs)`` with ``time.perf_counter``."""
+    samples = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        actor(obs)
+        samples.append(time.perf_counter() - start)
+    return LatencyStats.from_samples(samples)
+
+
+class GaussianMLP(torch.nn.Module):
+    """
+    CORL-style MLP Gaussian actor: the network behind the ``state_dict`` format.
+
+    ``layers`` is ``Linear -> activation`` per hidden size plus a last ``Linear`` that emits the
+    mean, or ``[mean, log_std]`` for ``StdKind.HEAD``. ``forward`` returns ``(mean, log_std)``
+    with log-std clamped, or the mean alone for ``StdKind.NONE``.
+    """
+
+    def __init__(self, obs_dim: int, action_dim: int, hidden_sizes: Sequence[int],
+                 std: StdKind = StdKind.PARAMETER, activation: str = 'relu',
+                 mean_activation: str = 'none', log_std_min: float = -20.0,
+                 log_std_max: float = 2.0) -> None:
+        super().__init__()
+        layers: list[torch.nn.Module] = []
+        width = obs_dim
+        for hidden in hidden_sizes:
+            layers += [torch.nn.Linear(width, hidden), _ACTIVATIONS[activation]()]
+            width = hidden
+        layers.append(torch.nn.Linear(width, action_dim * (2 if std is StdKind.HEAD else 1)))
+        self.layers = torch.nn.Sequential(*layers)
+        if std is StdKind.PARAMETER:
+            self.log_std = torch.nn.Parameter(torch.zeros(action_dim))
+        self.std_kind = std
+        self.squash_mean = mean_activation == 'tanh'
+        self.log_std_min = log_std_min
+        self.log_std_max = log_std_max
+
+    @classmethod
+    def from_spec(cls, obs_dim: int, action_dim: int, spec: ArchitectureSpec) -> GaussianMLP:
+        return cls(obs_dim, action_dim, spec.hidden_sizes, spec.std, spec.activation,
+                   spec.mean_activation, spec.log_std_min, spec.log_std_max)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        out: torch.Tensor = self.layers(obs)
+        log_std: torch.Tensor | None
+        if self.std_kind is StdKind.HEAD:
+            mean, log_std = out.chunk(2, dim=-1)
+        else:
+            mean = out
+            log_std = self.log_std.expand_as(mean) if self.std_kind is StdKind.PARAMETER else None
+        if self.squash_mean:
+            mean = torch.tanh(mean)
+        if log_std is None:
+            return mean
+        return mean, log_std.clamp(self.log_std_min, self.log_std_max)
+
+
+class NormalizedModule(torch.nn.Module):
+    """Apply ``(obs - mean) / std`` before ``inner``, so normalisation travels with the model."""
+
+    obs_mean: torch.Tensor
+    obs_std: torch.Tensor
+
+    def __init__(self, inner: torch.nn.Module, mean: Sequence[float] | np.ndarray,
+                 std: Sequence[float] | np.ndarray) -> None:
+        super().__init__()
+        self.inner = inner
+        self.register_buffer('obs_mean', torch.as_tensor(np.asarray(mean), dtype=torch.float32))
+        self.register_buffer('obs_std', torch.as_tensor(np.asarray(std), dtype=torch.float32))
+
+    def forward(self, obs: torch.Tensor) -> Any:
+        return self.inner((obs - self.obs_mean) / self.obs_std)
+
+
+class _D3rlpyHead(torch.nn.Module):
+    """d3rlpy policy -> (pre-squash mean, log_std per row), or the mean of a deterministic one."""
+
+    def __init__(self, policy: torch.nn.Module, kind: OutputKind) -> None:
+        super().__init__()
+        self.policy = policy
+        self.kind = kind
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        out = self.policy(obs)
+        # For gaussian and deterministic kinds the pre-squash space is the action space.
+        mean: torch.Tensor = out.mu if self.kind is OutputKind.TANH_GAUSSIAN else out.squashed_mu
+        if self.kind is OutputKind.DETERMINISTIC:
+            return mean
+        return mean, out.logstd.expand_as(mean)
+
+
+@dataclasses.dataclass(frozen=True)
+class D3rlpyActor:
+    """
+    The frozen actor recovered from a d3rlpy algorithm.
+
+    :ivar module: raw observation -> ``(mean, log_std)`` (or ``mean``), scaler included.
+    :ivar obs_mean: observation shift of the recovered scaler (None without one);
+        ``obs_std`` is its divisor. Both d3rlpy scalers (standard, min_max) are affine.
+    :ivar action_low: command bounds of the recovered action scaler (None without one).
+    """
+
+    module: torch.nn.Module
+    kind: OutputKind
+    algorithm: str
+    obs_dim: int
+    action_dim: int
+    obs_mean: np.ndarray | None
+    obs_std: np.ndarray | None
+    action_low: np.ndarray | None
+    action_high: np.ndarray | None
+
+
+def _d3rlpy_observation_affine(scaler: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    if scaler is None:
+        return None
+    kind = scaler.get_type()
+    if kind == 'standard':
+        return np.asarray(scaler.mean, float), np.asarray(scaler.std, float) + scaler.eps
+    if kind == 'min_max':
+        low, high = np.asarray(scaler.minimum, float), np.asarray(scaler.maximum, float)
+        return (high + low) / 2.0, (high - low) / 2.0
+    raise ActorLoadError(f'd3rlpy observation scaler {kind!r} is not supported '
+                         "(supported: 'standard', 'min_max')")
+
+
+def d3rlpy_actor(algo: Any) -> D3rlpyActor:
+    """
+    Recover mean, log-std and the scalers from a built d3rlpy 2.8 algorithm.
+
+    :param algo: a d3rlpy ``QLearningAlgoBase`` with a built implementation.
+    :raises ActorLoadError: for unsupported policies, algorithms or scalers.
+    """
+    from d3rlpy.models.torch.policies import DeterministicPolicy, NormalPolicy
+
+    if algo.impl is None:
+        raise ActorLoadError('d3rlpy algorithm has no model yet: fit it or call create_impl')
+    algorithm = algo.config.get_type()
+    policy = algo.impl.policy
+    if isinstance(policy, DeterministicPolicy):
+        kind = OutputKind.DETERMINISTIC
+    elif isinstance(policy, NormalPolicy) and algorithm in _D3RLPY_SQUASHED:
+        kind = OutputKind.TANH_GAUSSIAN
+    elif isinstance(policy, NormalPolicy) and algorithm in _D3RLPY_UNSQUASHED:
+        kind = OutputKind.GAUSSIAN
+    else:
+        raise ActorLoadError(
+            f'd3rlpy {algorithm} ({type(policy).__name__}) is not supported: expected a '
+            f'DeterministicPolicy or a NormalPolicy of {_D3RLPY_SQUASHED + _D3RLPY_UNSQUASHED}')
+    shape = algo.impl.observation_shape
+    if len(shape) != 1:
+        raise ActorLoadError(f'd3rlpy observation shape {shape} is not a flat vector')
+    module: torch.nn.Module = _D3rlpyHead(policy, kind)
+    affine = _d3rlpy_observation_affine(algo.config.observation_scaler)
+    if affine is not None:
+        module = NormalizedModule(module, *affine)
+    action_scaler = algo.config.action_scaler
+    low = high = None
+    if action_scaler is not None:
+        if action_scaler.get_type() != 'min_max':
+            raise ActorLoadError(f'd3rlpy action scaler {action_scaler.get_type()!r} is not '
+                                 "supported (supported: 'min_max')")
+        low = np.asarray(action_scaler.minimum, float)
+        high = np.asarray(action_scaler.maximum, float)
+    module.eval()
+    return D3rlpyActor(module, kind, algorithm, int(shape[0]), int(algo.impl.action_size),
+                       None if affine is None else affine[0],
+                       None if affine is None else affine[1], low, high)
+
+
+Backend = Callable[[np.ndarray], Sequence[np.ndarray]]
+"""float32 ``(N, obs_dim)`` model input -> the model's outputs as arrays, in order."""
+
+
+class _TorchBackend:
+    """Run a torch module under ``inference_mode`` on one device."""
+
+    def __init__(self, module: torch.nn.Module, device: str) -> None:
+        self._module = module.eval().to(device)
+        self._device = torch.device(device)
+        self._on_cpu = device == 'cpu'
+
+    def __call__(self, obs: np.ndarray) -> list[np.ndarray]:
+        with torch.inference_mode():
+            inputs = torch.from_numpy(obs)
+            out = self._module(inputs if self._on_cpu else inputs.to(self._device))
+        outputs = out if isinstance(out, (tuple, list)) else (out,)
+        return [o.numpy() if self._on_cpu else o.cpu().numpy() for o in outputs]
+
+
+class _OnnxBackend:
+    """Run an onnxruntime session; models exported with a fixed batch of 1 are run per row."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+        self._input_name = session.get_inputs()[0].name
+        self._per_row = session.get_inputs()[0].shape[0] == 1
+
+    def __call__(self, obs: np.ndarray) -> Sequence[np.ndarray]:
+        if self._per_row and obs.shape[0] != 1:
+            rows = [self._session.run(None, {self._input_name: obs[i:i + 1]})
+                    for i in range(obs.shape[0])]
+            return [np.concatenate(parts) for parts in zip(*rows)]
+        outputs: list[np.ndarray] = self._session.run(None, {self._input_name: obs})
+        return outputs
+
+
+@dataclasses.dataclass(frozen=True)
+class _Loaded:
+    backend: Backend
+    device: str
+    std_depends_on_state: bool | None = None
+    """None: measure it on the probe batch."""
+
+
+def _torch_device(requested: str) -> str:
+    return resolve_device(requested, torch.cuda.is_available())
+
+
+def _load_torchscript(manifest: ActorManifest, data: bytes, requested: str,
+                      num_threads: int | None) -> _Loaded:
+    device = _torch_device(requested)
+    try:
+        with quiet_torchscript():
+            module = torch.jit.load(  # type: ignore[no-untyped-call]
+                io.BytesIO(data), map_location=device)
+    except RuntimeError as err:
+        raise ActorLoadError(
+            f'{manifest.model_path} is not a TorchScript archive ({err}); a plain PyTorch '
+            'checkpoint needs format state_dict with an architecture') from None
+    return _Loaded(_TorchBackend(module, device), device)
+
+
+def _load_onnx(manifest: ActorManifest, data: bytes, requested: str,
+               num_threads: int | None) -> _Loaded:
+    import onnxruntime
+
+    device = resolve_device(
+        requested, 'CUDAExecutionProvider' in onnxruntime.get_available_providers())
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = num_threads or 0
+    options.inter_op_num_threads = 1
+    providers = (['CUDAExecutionProvider'] if device == 'cuda' else []) + ['CPUExecutionProvider']
+    try:
+        session = onnxruntime.InferenceSession(data, options, providers=providers)
+    except Exception as err:  # onnxruntime raises its own pybind exception types
+        if _uses_external_data(data):
+            raise ActorLoadError(
+                f'{manifest.model_path} keeps weights in external data files, which its sha256 '
+                'does not cover; re-export it as one file (torch.onnx.export(..., '
+                'external_data=False))') from None
+        raise ActorLoadError(
+            f'{manifest.model_path} is not a loadable ONNX model: {err}') from None
+    inputs = session.get_inputs()
+    if len(inputs) != 1:
+        raise ActorLoadError(f'{manifest.model_path}: ONNX model takes {len(inputs)} inputs, '
+                             'expected one (the observation batch)')
+    shape, dtype = inputs[0].shape, inputs[0].type
+    if len(shape) != 2 or dtype != 'tensor(float)':
+        raise ActorLoadError(f'{manifest.model_path}: ONNX input {inputs[0].name!r} is {dtype} '
+                             f'{shape}, expected float32 (batch, {manifest.obs_dim})')
+    if isinstance(shape[1], int) and shape[1] != manifest.obs_dim:
+        raise ActorLoadError(
+            f'{manifest.model_path}: model expects observations of size {shape[1]}, but '
+            f'observation.fields lists {manifest.obs_dim}')
+    return _Loaded(_OnnxBackend(session), device)
+
+
+def _uses_external_data(data: bytes) -> bool:
+    import onnx
+
+    try:
+        model = onnx.load_model_from_string(data)  # bytes never resolve external files
+    except Exception:  # not parseable as ONNX at all: the caller reports the original error
+        return False
+    return any(tensor.data_location == onnx.TensorProto.EXTERNAL
+               for tensor in model.graph.initializer)
+
+
+def _load_state_dict(manifest: ActorManifest, data: bytes, requested: str,
+                     num_threads: int | None) -> _Loaded:
+    spec = manifest.architecture
+    if spec is None:  # the manifest refuses state_dict without architecture; keep mypy honest
+        raise ActorLoadError('architecture: required for format state_dict')
+    try:
+        with warnings.catch_warnings():  # the error below says what to do with TorchScript
+            warnings.filterwarnings('ignore', message='.*looks like a TorchScript archive')
+            checkpoint = torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
+    except Exception as err:  # torch.load raises pickle, zip and runtime errors alike
+        raise ActorLoadError(f'{manifest.model_path} is not a weights-only PyTorch checkpoint '
+                             f'({err}); a TorchScript archive needs format torchscript') from None
+    if spec.state_dict_key is not None:
+        if not isinstance(checkpoint, Mapping) or spec.state_dict_key not in checkpoint:
+            raise ActorLoadError(f'architecture.state_dict_key: {spec.state_dict_key!r} is not '
+                                 f'a key of the checkpoint {manifest.model_path}')
+        checkpoint = checkpoint[spec.state_dict_key]
+    if not isinstance(checkpoint, Mapping):
+        raise ActorLoadError(f'{manifest.model_path}: expected a state_dict (mapping of tensors)')
+    state_dict = _rename_keys(checkpoint, spec)
+    first = state_dict.get('layers.0.weight')
+    if isinstance(first, torch.Tensor) and first.ndim == 2 and first.shape[1] != manifest.obs_dim:
+        raise ActorLoadError(
+            f'{manifest.model_path}: model expects observations of size {first.shape[1]}, but '
+            f'observation.fields lists {manifest.obs_dim}')
+    module = GaussianMLP.from_spec(manifest.obs_dim, manifest.action_dim, spec)
+    try:
+        module.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        raise ActorLoadError(f'{manifest.model_path} does not fit the manifest architecture '
+                             f'{spec.to_dict()}: {err}') from None
+    device = _torch_device(requested)
+    return _Loaded(_TorchBackend(module, device), device, spec.std is StdKind.HEAD)
+
+
+def _rename_keys(checkpoint: Mapping[str, Any], spec: ArchitectureSpec) -> dict[str, Any]:
+    prefix = spec.layers_key + '.'
+    renamed = {}
+    for key, value in checkpoint.items():
+        if key.startswith(prefix):
+            key = 'layers.' + key[len(prefix):]
+        elif key == spec.log_std_key:
+            key = 'log_std'
+        renamed[key] = value
+    return renamed
+
+
+def _load_d3rlpy(manifest: ActorManifest, data: bytes, requested: str,
+                 num_threads: int | None) -> _Loaded:
+    import d3rlpy
+
+    device = _torch_device(requested)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            # d3rlpy reads a path: give it exactly the bytes whose hash matched.
+            verified = pathlib.Path(scratch) / manifest.model_path.name
+            verified.write_bytes(data)
+            algo = d3rlpy.load_learnable(str(verified), device=f'{device}:0')
+    except Exception as err:  # unpickling and d3rlpy config errors have many types
+        raise ActorLoadError(f'{manifest.model_path} is not a d3rlpy learnable: {err}') from None
+    recovered = d3rlpy_actor(algo)
+    _check_d3rlpy_against_manifest(recovered, manifest)
+    return _Loaded(_TorchBackend(recovered.module, device), device)
+
+
+def _check_d3rlpy_against_manifest(recovered: D3rlpyActor, manifest: ActorManifest) -> None:
+    path = manifest.model_path
+    if recovered.obs_dim != manifest.obs_dim:
+        raise ActorLoadError(
+            f'{path}: d3rlpy {recovered.algorithm} expects observations of size '
+            f'{recovered.obs_dim}, but observation.fields lists {manifest.obs_dim}')
+    if recovered.kind is not manifest.output.kind:
+        raise ActorLoadError(f'output.kind: the manifest says {manifest.output.kind.value}, the '
+                             f'd3rlpy {recovered.algorithm} policy is {recovered.kind.value}')
+    if manifest.output.mean_in_command_units:
+        raise ActorLoadError('output.mean_in_command_units: a d3rlpy policy emits normalised '
+                             'actions; set it to false')
+    norm = manifest.observation.normalization
+    if recovered.obs_mean is not None and recovered.obs_std is not None and norm is not None:
+        if not norm.applied_in_model:
+            raise ActorLoadError(
+                'observation.normalization.applied_in_model: the .d3 file carries its own '
+                'observation scaler; applying the manifest stats too would normalise twice')
+        if not (np.allclose(norm.mean, recovered.obs_mean, rtol=1e-5, atol=1e-6)
+                and np.allclose(norm.std, recovered.obs_std, rtol=1e-5, atol=1e-6)):
+            raise ActorLoadError('observation.normalization: mean/std differ from the '
+                                 'observation scaler stored in the .d3 file')
+    if recovered.action_low is not None and recovered.action_high is not None and not (
+            np.allclose(manifest.action.low, recovered.action_low, rtol=1e-5, atol=1e-6)
+            and np.allclose(manifest.action.high, recovered.action_high, rtol=1e-5, atol=1e-6)):
+        raise ActorLoadError(
+            f'action.low/high: {list(manifest.action.low)} / {list(manifest.action.high)} '
+            f'differ from the d3rlpy action scaler {recovered.action_low.tolist()} / '
+            f'{recovered.action_high.tolist()}')
+
+
+_LOADERS: dict[ModelFormat, Callable[[ActorManifest, bytes, str, int | None], _Loaded]] = {
+    ModelFormat.TORCHSCRIPT: _load_torchscript,
+    ModelFormat.ONNX: _load_onnx,
+    ModelFormat.D3RLPY: _load_d3rlpy,
+    ModelFormat.STATE_DICT: _load_state_dict,
+}
+
+
+class FrozenActor:
+    """
+    A loaded, checked, warmed-up frozen actor (implements ``core.interfaces.Actor``).
+
+    :ivar obs_dim: observation size (``len(observation.fields)``).
+    :ivar action_dim: number of actions.
+    :ivar output_kind: what mean/log-std mean (``OutputKind``).
+    :ivar action_low: command lower bounds (float64, from the manifest).
+    :ivar action_high: command upper bounds.
+    :ivar manifest: the validated manifest.
+    :ivar sha256: the verified hash of the model file.
+    :ivar device: device the model runs on (``'cpu'`` or ``'cuda'``).
+    :ivar std_depends_on_state: False if log-std is the same for every observation.
+    :ivar warmup_latency_s: latency of the warm-up passes (None if there were none).
+    :ivar observation_layout: builds raw observations from a robot state and a goal.
+    :ivar output_shapes: shapes of the model's raw outputs for the probe batch.
+    """
+
+    def __init__(self, manifest: ActorManifest, loaded: _Loaded, sha256: str) -> None:
+        """Wrap a loaded backend; ``load_actor`` is the way to make one."""
+        self.manifest = manifest
+        self.sha256 = sha256
+        self.device = loaded.device
+        self.obs_dim = manifest.obs_dim
+        self.action_dim = manifest.action_dim
+        self.output_kind = manifest.output.kind
+        self.action_low = np.asarray(manifest.action.low, dtype=np.float64)
+        self.action_high = np.asarray(manifest.action.high, dtype=np.float64)
+        self.observation_layout: ObservationLayout = manifest.observation.layout()
+        self.std_depends_on_state = bool(loaded.std_depends_on_state)
+        self.warmup_latency_s: LatencyStats | None = None
+        self.output_shapes: tuple[tuple[int, ...], ...] = ()
+        self._backend = loaded.backend
+        norm = manifest.observation.normalization
+        self._loader_normalizes = norm is not None and not norm.applied_in_model
+        self._obs_mean = np.asarray(norm.mean if norm else 0.0, dtype=np.float32)
+        self._obs_std = np.asarray(norm.std if norm else 1.0, dtype=np.float32)
+        assumed = manifest.output.assumed_std
+        self._assumed_log_std = None if assumed is None else np.log(np.asarray(assumed))
+        self._mean_in_command_units = manifest.output.mean_in_command_units
+        self._action_offset = (self.action_high + self.action_low) / 2.0
+        self._action_scale = (self.action_high - self.action_low) / 2.0
+
+    def __call__(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """
+        Map raw observations to the pre-squash Gaussian.
+
+        :param obs: raw (un-normalised) observations, ``(obs_dim,)`` or ``(N, obs_dim)``.
+        :returns: float64 ``(mean, log_std)``, each ``(action_dim,)`` or ``(N, action_dim)``.
+        :raises ValueError: if ``obs`` has the wrong shape.
+        """
+        batch = np.array(obs, dtype=np.float32, ndmin=2)
+        if batch.ndim != 2 or batch.shape[1] != self.obs_dim:
+            raise ValueError(f'obs: expected shape ({self.obs_dim},) or (N, {self.obs_dim}), '
+                             f'got {np.shape(obs)}')
+        if self._loader_normalizes:
+            batch = (batch - self._obs_mean) / self._obs_std
+        outputs = self._backend(batch)
+        mean = outputs[0].astype(np.float64)
+        if self._assumed_log_std is None:
+            log_std = np.broadcast_to(outputs[1], mean.shape).astype(np.float64)
+        else:
+            if self._mean_in_command_units:
+                mean = (mean - self._action_offset) / self._action_scale
+            log_std = np.broadcast_to(self._assumed_log_std, mean.shape).copy()
+        if np.ndim(obs) == 1:
+            return mean[0], log_std[0]
+        return mean, log_std
+
+    def probe_observations(self, rows: int = PROBE_BATCH) -> np.ndarray:
+        """Raw observations spread within one std of the normalisation mean (seeded)."""
+        spread = np.random.default_rng(0).uniform(-1.0, 1.0, size=(rows, self.obs_dim))
+        return (self._obs_mean + self._obs_std * spread).astype(np.float64)
+
+    def _check_model(self, std_depends_on_state: bool | None) -> None:
+        """Run the probe batch and refuse a model whose outputs do not fit the manifest."""
+        path = self.manifest.model_path
+        probe = self.probe_observations()
+        model_input = probe.astype(np.float32)
+        if self._loader_normalizes:
+            model_input = (model_input - self._obs_mean) / self._obs_std
+        try:
+            outputs = [np.asarray(o) for o in self._backend(model_input)]
+        except Exception as err:  # torch and onnxruntime raise many error types
+            raise ActorLoadError(
+                f'{path} cannot run on observations of size {self.obs_dim} (observation.fields '
+                f'lists {self.obs_dim}): {type(err).__name__}: {err}') from None
+        self.output_shapes = tuple(o.shape for o in outputs)
+        expected = 1 if self.output_kind is OutputKind.DETERMINISTIC else 2
+        if len(outputs) != expected:
+            raise ActorLoadError(
+                f'output.kind: {self.output_kind.value} expects {expected} model output(s) '
+                f'({"mean" if expected == 1 else "mean, log_std"}), {path} returns '
+                f'{len(outputs)}')
+        rows_by_actions = (PROBE_BATCH, self.action_dim)
+        if outputs[0].shape != rows_by_actions:
+            raise ActorLoadError(
+                f'{path}: mean has shape {outputs[0].shape} for a batch of {PROBE_BATCH}, '
+                f'expected {rows_by_actions} (action.names lists {self.action_dim})')
+        if expected == 2 and outputs[1].shape not in (
+                rows_by_actions, (1, self.action_dim), (self.action_dim,)):
+            raise ActorLoadError(
+                f'{path}: log_std has shape {outputs[1].shape}, expected {rows_by_actions}, '
+                f'(1, {self.action_dim}) or ({self.action_dim},)')
+        if not all(np.all(np.isfinite(o)) for o in outputs):
+            raise ActorLoadError(f'{path} emits non-finite values for observations near the '
+                                 'normalisation mean')
+        if expected == 1:
+            self.std_depends_on_state = False
+        elif std_depends_on_state is not None:
+            self.std_depends_on_state = std_depends_on_state
+        else:
+            log_std = np.broadcast_to(outputs[1], rows_by_actions)
+            spread = np.ptp(log_std, axis=0).max()
+            self.std_depends_on_state = bool(spread > _STATE_DEPENDENCE_ATOL)
+
+    def _warm_up(self, passes: int) -> None:
+        if passes > 0:
+            self.warmup_latency_s = measure_latency(self, self.probe_observations(1)[0], passes)
+
+
+def load_actor(manifest_path: str | pathlib.Path, device: str = 'auto',
+               num_threads: int | None = 1, warmup_passes: int = 10) -> FrozenActor:
+    """
+    Load a frozen actor from its manifest, refusing anything not certified or not fitting.
+
+    :param manifest_path: the actor's YAML manifest.
+    :param device: ``auto`` (CUDA when available, else CPU), ``cpu`` or ``cuda`` (falls back
+        to CPU with a ``DeviceFallbackWarning`` when absent).
+    :param num_threads: CPU threads for inference (torch's setting is process-wide); None keeps
+        the runtime's default.
+    :param warmup_passes: single-observation forward passes timed after loading.
+    :returns: the ready actor.
+    :raises ActorLoadError: invalid manifest (``ManifestError``), missing model file, SHA-256
+        mismatch (naming both hashes), a model that does not fit the manifest.
+    :raises ValueError: for a bad ``device``, ``num_threads`` or ``warmup_passes``.
+    """
+    _check_device(device)
+    if num_threads is not None and num_threads < 1:
+        raise ValueError(f'num_threads: must be at least 1 (or None), got {num_threads}')
+    if warmup_passes < 0:
+        raise ValueError(f'warmup_passes: must be >= 0, got {warmup_passes}')
+    manifest = ActorManifest.load(manifest_path)
+    model_path = manifest.model_path
+    if not model_path.is_file():
+        raise ActorLoadError(f'{manifest_path}: file {manifest.file!r} does not exist '
+                             f'(looked for {model_path})')
+    data = model_path.read_bytes()
+    actual = sha256_of(data)
+    if actual != manifest.sha256:
+        raise ActorLoadError(
+            f'{model_path}: SHA-256 {actual} does not match the manifest sha256 '
+            f'{manifest.sha256}; the model changed since it was certified, refusing to load')
+    if num_threads is not None:
+        torch.set_num_threads(num_threads)
+    loaded = _LOADERS[manifest.format](manifest, data, device, num_threads)
+    actor = FrozenActor(manifest, loaded, actual)
+    actor._check_model(loaded.std_depends_on_state)
+    actor._warm_up(warmup_passes)
+    _LOG.info('actor %s: %s %s on %s (requested %s), std %s the state, warm-up %s',
+              model_path, manifest.format.value, actor.output_kind.value, actor.device, device,
+              'depends on' if actor.std_depends_on_state else 'does not depend on',
+              actor.warmup_latency_s)
+    return actor

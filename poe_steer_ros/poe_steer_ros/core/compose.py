@@ -1,0 +1,270 @@
+"""
+Closed-form composition of a frozen actor's Gaussian with a goal prior.
+
+Per action dimension, with precisions ``lam = 1 / std**2`` (see docs/paper-notes.md):
+
+* frozen: the actor, ``w = 0``.
+* PoE(alpha), alpha in [0, 1]: ``pi ~ pi_A**(1 - alpha) * pi_G**alpha``,
+  ``lam = (1 - alpha) lam_A + alpha lam_G`` and ``mu = mu_A + w (mu_G - mu_A)`` with the
+  effective prior weight ``w = alpha lam_G / lam``: an uncertain prior pulls less.
+* KL-regularised(beta), beta >= 0: ``q = argmax beta E_q[log pi_G] - KL(q || pi_A)``, so
+  ``q ~ pi_A * pi_G**beta``, ``lam = lam_A + beta lam_G``, ``w = beta lam_G / lam``.
+  With ``beta = alpha / (1 - alpha)`` its mean equals PoE's and
+  ``Sigma_PoE = (1 + beta) Sigma_KL``.
+* additive(alpha) (project's definition): ``mu = mu_A + alpha (mu_G - mu_A)``, ``w = alpha``,
+  and the actor's std is kept. It ignores both precisions: a bad prior pulls by a fixed fraction.
+* prior-only: the prior, ``w = 1`` (the alpha = 1 limit of PoE).
+
+PoE and KL-reg are computed in ratio form: with ``r = lam_G / lam_A`` and a weight ``t``
+(alpha or beta), ``lam = lam_A * s`` where ``s = 1 + t q`` and the slope ``q`` is ``r - 1``
+(PoE) or ``r`` (KL-reg). Then ``w = t r / s``, ``std = std_A / sqrt(s)`` and
+``KL(composed || actor) = 0.5 sum(log1p(t q) - t q / s + w**2 z**2)`` with
+``z**2 = (mu_G - mu_A)**2 lam_A`` (log1p keeps tiny KLs accurate, so a zero budget selects a
+zero weight). The KL-budget selector walks the same path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from typing import NamedTuple, TYPE_CHECKING, Union
+
+from poe_steer_ros.core.gaussian import array_namespace, DiagGaussian, FullGaussian, sum_last
+
+if TYPE_CHECKING:
+    from poe_steer_ros.core.gaussian import Array
+
+    Weight = Union[float, Array]
+    """A rule's weight: one float, or one value per state of a batch (shape ``(N,)``)."""
+
+
+class Rule(str, enum.Enum):
+    """How the actor's and the prior's Gaussians are combined."""
+
+    FROZEN = 'frozen'
+    POE = 'poe'
+    KL = 'kl'
+    ADDITIVE = 'additive'
+    PRIOR_ONLY = 'prior_only'
+
+
+WEIGHTED_RULES = frozenset({Rule.POE, Rule.KL, Rule.ADDITIVE})
+"""Rules that take a weight (alpha for poe and additive, beta for kl)."""
+
+
+def alpha_to_beta(alpha: float) -> float:
+    """
+    Return the KL-regularisation weight whose mean equals PoE(alpha)'s: alpha / (1 - alpha).
+
+    :raises ValueError: if ``alpha`` is outside [0, 1].
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+    return math.inf if alpha == 1.0 else alpha / (1.0 - alpha)
+
+
+def beta_to_alpha(beta: float) -> float:
+    """
+    Return the PoE weight whose mean equals KL-reg(beta)'s: beta / (1 + beta).
+
+    :raises ValueError: if ``beta`` is negative or NaN.
+    """
+    if not beta >= 0.0:
+        raise ValueError(f'beta must be >= 0, got {beta}')
+    return 1.0 if beta == math.inf else beta / (1.0 + beta)
+
+
+def _checked_weight(rule: Rule, weight: Weight) -> Weight:
+    """Return ``weight`` (numbers as float) after rejecting values outside the rule's range."""
+    upper = math.inf if rule is Rule.KL else 1.0
+    if isinstance(weight, (int, float)):
+        weight = float(weight)
+        inside = 0.0 <= weight <= upper
+    else:
+        inside = bool(((weight >= 0.0) & (weight <= upper)).all())
+    if not inside:
+        name = 'beta' if rule is Rule.KL else 'alpha'
+        raise ValueError(f'{name} for rule {rule.value} must lie in [0, {upper}], got {weight}')
+    return weight
+
+
+def _column(weight: Weight) -> Weight:
+    """Give a per-state weight a trailing axis so it broadcasts over action dimensions."""
+    return weight if isinstance(weight, float) else weight[..., None]
+
+
+class _Path(NamedTuple):
+    """Quantities of PoE or KL-reg at one weight ``t`` (see the module docstring)."""
+
+    rule: Rule
+    weight: Weight
+    step: Array
+    """``t q``."""
+    scale: Array
+    """``s = 1 + t q = lam / lam_A``."""
+    prior_weight: Array
+    """``w = t r / s``."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Composition:
+    """A composed Gaussian and the effective prior weight ``w`` per dimension."""
+
+    gaussian: DiagGaussian
+    prior_weight: Array
+    """``w`` in ``mu = mu_A + w (mu_G - mu_A)``: 0 frozen, alpha additive, 1 prior-only."""
+
+
+class GaussianPair:
+    """
+    An actor Gaussian and a prior Gaussian in one space, plus the ratios every rule shares.
+
+    Build one pair per state (or batch of states), then compose, measure KL and select weights
+    on it without recomputing precisions. The per-tick control loop runs through here, so it is
+    a plain slotted class that remembers the last path it evaluated; treat it as read-only.
+    """
+
+    __slots__ = ('actor', 'prior', 'precision_ratio', 'mean_gap', 'scaled_gap_sq', '_xp',
+                 '_last_path', '_slope_terms')
+
+    def __init__(self, actor: DiagGaussian, prior: DiagGaussian) -> None:
+        """
+        Pair ``actor`` and ``prior`` and precompute ``r``, ``mu_G - mu_A`` and ``z**2``.
+
+        :raises ValueError: if the two live in different spaces or have different shapes.
+        """
+        if actor.space is not prior.space:
+            raise ValueError(f'actor lives in {actor.space.value} space but prior in '
+                             f'{prior.space.value} space; map the prior first')
+        if actor.mean.shape != prior.mean.shape:
+            raise ValueError(f'actor has shape {tuple(actor.mean.shape)} but prior '
+                             f'{tuple(prior.mean.shape)}')
+        self.actor = actor
+        self.prior = prior
+        actor_var = actor.std * actor.std
+        gap = prior.mean - actor.mean
+        self.precision_ratio: Array = actor_var / (prior.std * prior.std)
+        """``r = lam_G / lam_A`` per dimension."""
+        self.mean_gap: Array = gap
+        """``mu_G - mu_A`` per dimension."""
+        self.scaled_gap_sq: Array = gap * gap / actor_var
+        """``z**2 = (mu_G - mu_A)**2 lam_A`` per dimension."""
+        self._xp = array_namespace(gap)
+        self._last_path: _Path | None = None
+        self._slope_terms: dict[Rule, tuple[Array, Array]] = {}
+
+    def _path(self, rule: Rule, weight: Weight) -> _Path:
+        """Evaluate PoE or KL-reg at ``weight``; repeated calls at one weight are free."""
+        last = self._last_path
+        if last is not None and last.rule is rule and last.weight is weight:
+            return last
+        t = _column(weight)
+        t_ratio = t * self.precision_ratio
+        step = t_ratio - t if rule is Rule.POE else t_ratio
+        scale = step + 1.0
+        path = _Path(rule, weight, step, scale, t_ratio / scale)
+        self._last_path = path
+        return path
+
+    def compose(self, rule: Rule, weight: Weight = 0.0) -> Composition:
+        """
+        Compose by ``rule`` with ``weight`` (alpha for poe/additive, beta for kl).
+
+        :raises ValueError: if ``weight`` is outside the rule's range.
+        """
+        actor = self.actor
+        xp = self._xp
+        if rule is Rule.FROZEN:
+            return Composition(actor, xp.zeros_like(actor.mean))
+        if rule is Rule.PRIOR_ONLY:
+            return Composition(self.prior, xp.ones_like(actor.mean))
+        weight = _checked_weight(rule, weight)
+        if rule is Rule.ADDITIVE:
+            t = _column(weight)
+            shifted = DiagGaussian(actor.mean + t * self.mean_gap, actor.std, actor.space)
+            return Composition(shifted, xp.zeros_like(actor.mean) + t)
+        path = self._path(rule, weight)
+        composed = DiagGaussian(actor.mean + path.prior_weight * self.mean_gap,
+                                actor.std / xp.sqrt(path.scale), actor.space)
+        return Composition(composed, path.prior_weight)
+
+    def kl_to_actor(self, rule: Rule, weight: Weight = 0.0) -> Weight:
+        """Return KL(composed || actor) in nats, one value per state (a float for one state)."""
+        gap_sq = self.scaled_gap_sq
+        if rule is Rule.FROZEN:
+            return 0.0 if gap_sq.ndim == 1 else self._xp.zeros_like(gap_sq[..., 0])
+        if rule is Rule.PRIOR_ONLY:
+            ratio = self.precision_ratio
+            return 0.5 * sum_last(1.0 / ratio - 1.0 + self._xp.log(ratio) + gap_sq)
+        if rule is Rule.ADDITIVE:
+            return 0.5 * weight * weight * sum_last(gap_sq)
+        return self._path_kl(self._path(rule, weight))
+
+    def _path_kl(self, path: _Path) -> Weight:
+        """Return ``0.5 sum(log1p(t q) - t q / s + w**2 z**2)``."""
+        step, prior_weight = path.step, path.prior_weight
+        return 0.5 * sum_last(self._xp.log1p(step) - step / path.scale
+                              + prior_weight * prior_weight * self.scaled_gap_sq)
+
+    def kl_slope(self, rule: Rule, weight: Weight) -> Weight:
+        """
+        Return the derivative of KL(composed || actor) with respect to the weight.
+
+        Along PoE and KL-reg paths it is ``t sum(0.5 q**2 / s**2 + z**2 r**2 / s**3)``, t times a
+        variance, so the KL never decreases with t; additive's is ``t sum(z**2)``.
+        """
+        if rule is Rule.ADDITIVE:
+            return weight * sum_last(self.scaled_gap_sq)
+        half_slope_sq, gap_sq_ratio_sq = self.slope_terms(rule)
+        inverse = 1.0 / self._path(rule, weight).scale
+        return weight * sum_last(inverse * inverse * (half_slope_sq + gap_sq_ratio_sq * inverse))
+
+    def slope_terms(self, rule: Rule) -> tuple[Array, Array]:
+        """Return ``0.5 q**2`` and ``z**2 r**2``, the weight-free parts of the KL's slope."""
+        terms = self._slope_terms.get(rule)
+        if terms is None:
+            ratio = self.precision_ratio
+            slope = ratio - 1.0 if rule is Rule.POE else ratio
+            terms = (0.5 * slope * slope, self.scaled_gap_sq * ratio * ratio)
+            self._slope_terms[rule] = terms
+        return terms
+
+
+def compose(rule: Rule, actor: DiagGaussian, prior: DiagGaussian,
+            weight: Weight = 0.0) -> Composition:
+    """
+    Compose ``actor`` and ``prior`` (same space) by ``rule``.
+
+    :param rule: the composition rule.
+    :param actor: the frozen actor's Gaussian, ``(d,)`` or ``(N, d)``.
+    :param prior: the goal prior's Gaussian in the same space and shape.
+    :param weight: alpha in [0, 1] for poe and additive, beta >= 0 for kl; ignored by frozen and
+            prior_only. A float or one value per state.
+    :return: The composed Gaussian and the effective prior weight per dimension.
+    """
+    return GaussianPair(actor, prior).compose(rule, weight)
+
+
+def compose_full_poe(actor: FullGaussian, prior: FullGaussian, alpha: float) -> FullGaussian:
+    """
+    Return PoE(alpha) of two full-covariance Gaussians.
+
+    ``Lam = (1 - alpha) Lam_A + alpha Lam_G`` and
+    ``mu = Lam^-1 ((1 - alpha) Lam_A mu_A + alpha Lam_G mu_G)``; with diagonal inputs this is
+    the diagonal rule.
+
+    :raises ValueError: if ``alpha`` is outside [0, 1] or the spaces differ.
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f'alpha must lie in [0, 1], got {alpha}')
+    if actor.space is not prior.space:
+        raise ValueError(f'actor lives in {actor.space.value} space but prior in '
+                         f'{prior.space.value} space')
+    xp = array_namespace(actor.cov)
+    actor_part = (1.0 - alpha) * actor.precision
+    prior_part = alpha * prior.precision
+    precision = actor_part + prior_part
+    info = (actor_part @ actor.mean[..., None] + prior_part @ prior.mean[..., None])[..., 0]
+    mean = xp.linalg.solve(precision, info[..., None])[..., 0]
+    return FullGaussian(mean, xp.linalg.inv(precision), actor.space)

@@ -1,0 +1,253 @@
+"""
+Gaussians in named numeric spaces and the maps between those spaces.
+
+A Gaussian always says which space it lives in (``Space`` from ``core.interfaces``):
+pre-squash ``u``, normalised action ``a`` or command ``c``. Composition happens in pre-squash
+space only; priors stated in command or action space are mapped there first by
+``to_pre_squash``. Every function here works on numpy arrays and on torch tensors alike (the
+array's own library does the arithmetic), single ``(d,)`` or batched ``(N, d)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+from typing import Any, TYPE_CHECKING, Union
+
+import numpy as np
+
+from poe_steer_ros.core.interfaces import OutputKind, Space
+
+if TYPE_CHECKING:
+    import torch
+
+    Array = Union[np.ndarray, torch.Tensor]
+
+ATANH_CLIP_EPS = 1e-2
+"""
+How far inside ``(-1, 1)`` a normalised prior mean is clipped before ``atanh``.
+
+``atanh`` is infinite at the bounds, so a prior whose mean sits on a command bound (a saturated
+attractor) needs a clip. ``1 - eps = 0.99`` keeps the mapped mean at ``|u| <= atanh(0.99) = 2.65``,
+about where tanh-Gaussian actors keep their own pre-squash means, while still reaching 99 % of
+the command range. The delta-method std there is inflated by ``1 / (1 - 0.99**2) = 50``; every
+tenfold smaller eps would push the mean 1.15 further out and inflate the std another tenfold,
+so a saturated prior would drag the mean far from the actor yet carry almost no precision.
+"""
+
+
+def array_namespace(array: Any) -> Any:
+    """
+    Return the library that owns ``array``: numpy or torch.
+
+    torch is looked up among the loaded modules, so numpy-only callers never import it.
+
+    :raises TypeError: if ``array`` is neither a numpy array (or scalar) nor a torch tensor.
+    """
+    if isinstance(array, (np.ndarray, np.generic, float, int)):
+        return np
+    torch = sys.modules.get('torch')
+    if torch is not None and isinstance(array, torch.Tensor):
+        return torch
+    raise TypeError(f'expected a numpy array or a torch tensor, got {type(array).__name__}')
+
+
+def sum_last(array: Array) -> Any:
+    """
+    Sum over the last axis; one numpy vector gives a Python float.
+
+    Summing a short vector's ``tolist()`` takes a quarter of ``ndarray.sum``'s time, which
+    counts in the per-tick path.
+    """
+    if type(array) is np.ndarray and array.ndim == 1:
+        return sum(array.tolist())
+    return array.sum(-1)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DiagGaussian:
+    """
+    A Gaussian with diagonal covariance over the last axis, in a named space.
+
+    ``mean`` and ``std`` share one shape, ``(d,)`` or ``(N, d)``; both are numpy arrays or
+    both torch tensors. Pre-squash Gaussians are what actors emit as (mean, log_std).
+    """
+
+    mean: Array
+    std: Array
+    space: Space = Space.PRE_SQUASH
+
+    def __post_init__(self) -> None:
+        """Check that mean and std describe the same dimensions."""
+        if self.mean.shape != self.std.shape:
+            raise ValueError(
+                f'mean and std must have one shape, got mean {tuple(self.mean.shape)} '
+                f'and std {tuple(self.std.shape)}')
+
+    @classmethod
+    def from_log_std(
+            cls, mean: Array, log_std: Array, space: Space = Space.PRE_SQUASH) -> DiagGaussian:
+        """Build from an actor-style (mean, log_std) pair."""
+        return cls(mean, array_namespace(log_std).exp(log_std), space)
+
+    @property
+    def dim(self) -> int:
+        """Return the number of action dimensions (the last axis)."""
+        return int(self.mean.shape[-1])
+
+    @property
+    def log_std(self) -> Array:
+        """Natural log of the standard deviation."""
+        return array_namespace(self.std).log(self.std)
+
+    @property
+    def var(self) -> Array:
+        """Variance per dimension."""
+        return self.std * self.std
+
+    def log_prob(self, x: Array) -> Array:
+        """Return the log density at ``x`` (shape ``(..., d)``), summed over the last axis."""
+        xp = array_namespace(self.std)
+        z = (x - self.mean) / self.std
+        return -(0.5 * z * z + xp.log(self.std) + 0.5 * math.log(2.0 * math.pi)).sum(-1)
+
+
+def kl_divergence(p: DiagGaussian, q: DiagGaussian) -> Array:
+    """
+    Return KL(p || q) in nats, summed over the last axis.
+
+    ``0.5 * sum(var_p / var_q - 1 - log(var_p / var_q) + (mu_p - mu_q)**2 / var_q)``.
+
+    :raises ValueError: if ``p`` and ``q`` live in different spaces.
+    """
+    if p.space is not q.space:
+        raise ValueError(f'p lives in {p.space.value} space but q in {q.space.value} space')
+    xp = array_namespace(p.std)
+    var_ratio = p.var / q.var
+    gap = p.mean - q.mean
+    return 0.5 * (var_ratio - 1.0 - xp.log(var_ratio) + gap * gap / q.var).sum(-1)
+
+
+@dataclasses.dataclass(frozen=True)
+class FullGaussian:
+    """
+    A Gaussian with full covariance: ``mean`` ``(..., d)``, ``cov`` ``(..., d, d)``.
+
+    Used where action dimensions are correlated (a learned prior with a full covariance head);
+    ``from_diag`` embeds the diagonal case.
+    """
+
+    mean: Array
+    cov: Array
+    space: Space = Space.PRE_SQUASH
+
+    def __post_init__(self) -> None:
+        """Check that cov is a stack of square matrices matching mean."""
+        expected = tuple(self.mean.shape) + (self.mean.shape[-1],)
+        if tuple(self.cov.shape) != expected:
+            raise ValueError(
+                f'cov must have shape {expected} for mean {tuple(self.mean.shape)}, '
+                f'got {tuple(self.cov.shape)}')
+
+    @classmethod
+    def from_diag(cls, gaussian: DiagGaussian) -> FullGaussian:
+        """Embed a diagonal Gaussian (same mean, covariance diag(std**2))."""
+        var = gaussian.var
+        eye = array_namespace(var).eye(gaussian.dim, dtype=var.dtype)
+        return cls(gaussian.mean, var[..., :, None] * eye, gaussian.space)
+
+    @property
+    def precision(self) -> Array:
+        """Inverse covariance."""
+        return array_namespace(self.cov).linalg.inv(self.cov)
+
+    def log_prob(self, x: Array) -> Array:
+        """Return the log density at ``x`` (shape ``(..., d)``)."""
+        xp = array_namespace(self.cov)
+        gap = x - self.mean
+        solved = xp.linalg.solve(self.cov, gap[..., None])[..., 0]
+        _, log_det = xp.linalg.slogdet(self.cov)
+        dim = self.mean.shape[-1]
+        return -0.5 * ((gap * solved).sum(-1) + log_det + dim * math.log(2.0 * math.pi))
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionScale:
+    """
+    Affine map between normalised action ``a`` in [-1, 1] and command ``c`` in physical units.
+
+    ``c = offset + scale * a`` with ``scale = (high - low) / 2`` and ``offset = (high + low) / 2``
+    from the actor's action bounds, as ``core.interfaces`` defines.
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+    scale: np.ndarray = dataclasses.field(init=False)
+    offset: np.ndarray = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        """Validate the bounds and precompute scale and offset."""
+        low = np.array(self.low, dtype=np.float64)
+        high = np.array(self.high, dtype=np.float64)
+        if low.ndim != 1 or low.shape != high.shape:
+            raise ValueError(
+                f'low and high must be 1-D of one length, got {low.shape} and {high.shape}')
+        if not (np.isfinite(low).all() and np.isfinite(high).all() and (high > low).all()):
+            raise ValueError(f'action bounds must be finite with high > low, got low={low}, '
+                             f'high={high}')
+        for name, value in (('low', low), ('high', high), ('scale', (high - low) / 2.0),
+                            ('offset', (high + low) / 2.0)):
+            value.flags.writeable = False
+            object.__setattr__(self, name, value)
+
+    def to_command(self, action: np.ndarray) -> np.ndarray:
+        """Map a normalised action to a command."""
+        return self.offset + self.scale * action
+
+    def to_action(self, command: np.ndarray) -> np.ndarray:
+        """Map a command to a normalised action (not clipped)."""
+        return (command - self.offset) / self.scale
+
+
+def squash(pre_squash: Array, output_kind: OutputKind) -> Array:
+    """
+    Map a pre-squash vector to the normalised action in [-1, 1].
+
+    ``tanh`` for tanh-Gaussian actors; a clip for Gaussian and deterministic actors, whose
+    pre-squash space already is the normalised action.
+    """
+    xp = array_namespace(pre_squash)
+    if output_kind is OutputKind.TANH_GAUSSIAN:
+        return xp.tanh(pre_squash)
+    return xp.clip(pre_squash, -1.0, 1.0)
+
+
+def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: OutputKind,
+                  eps: float = ATANH_CLIP_EPS) -> DiagGaussian:
+    """
+    Express a Gaussian stated in command or action space in the actor's pre-squash space.
+
+    Command -> action is affine and exact (std divides by ``scale``). For tanh-Gaussian actors
+    the action mean is clipped to ``[-1 + eps, 1 - eps]`` (see ``ATANH_CLIP_EPS``) and mapped
+    through ``atanh``; the std uses the delta method, i.e. the derivative of ``atanh`` at the
+    clipped point: ``std_u = std_a / (1 - a**2)``. For Gaussian and deterministic actors the
+    action mean is clipped to [-1, 1], the range their actions are clipped to anyway.
+
+    :param gaussian: a diagonal Gaussian in any space (pre-squash ones are returned unchanged).
+    :param scale: the actor's action bounds.
+    :param output_kind: what the actor's output means.
+    :param eps: clip margin for ``atanh``; must lie in (0, 1).
+    :return: The Gaussian in pre-squash space, as numpy arrays.
+    """
+    if gaussian.space is Space.PRE_SQUASH:
+        return gaussian
+    if not 0.0 < eps < 1.0:
+        raise ValueError(f'eps must lie in (0, 1), got {eps}')
+    mean, std = gaussian.mean, gaussian.std
+    if gaussian.space is Space.COMMAND:
+        mean, std = scale.to_action(mean), std / scale.scale
+    if output_kind is not OutputKind.TANH_GAUSSIAN:
+        return DiagGaussian(np.minimum(np.maximum(mean, -1.0), 1.0), std, Space.PRE_SQUASH)
+    action = np.minimum(np.maximum(mean, eps - 1.0), 1.0 - eps)
+    return DiagGaussian(np.atanh(action), std / (1.0 - action * action), Space.PRE_SQUASH)

@@ -1,0 +1,239 @@
+"""
+KL-budget selector: the largest prior weight whose composition stays near the actor.
+
+``weight* = max {t in [0, t_max] : KL(pi_t || pi_A) <= budget}``, exact per state.
+
+Along the PoE path (t = alpha) and the KL-reg path (t = beta) the derivative of the KL is
+``t`` times a variance (``GaussianPair.kl_slope``), so the KL never decreases with ``t``
+and the feasible set is an interval ``[0, weight*]``. If ``t_max`` is feasible it is the answer;
+otherwise a safeguarded Newton iteration finds the root inside a bracket that always holds a
+feasible lower end. It aims a hair below the budget, at ``budget (1 - rtol / 2)``, so the
+returned weight is feasible after rounding and within ``rtol * budget`` of the boundary in KL.
+The additive rule's KL is ``0.5 t**2 sum(z**2)``, solved in closed form.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from typing import Any, Callable, ContextManager, TYPE_CHECKING
+
+import numpy as np
+
+from poe_steer_ros.core.compose import Composition, GaussianPair, Rule, WEIGHTED_RULES
+from poe_steer_ros.core.gaussian import array_namespace, sum_last
+
+if TYPE_CHECKING:
+    from poe_steer_ros.core.compose import Weight
+    from poe_steer_ros.core.gaussian import Array
+
+_EPS = float(np.finfo(np.float64).eps)
+"""The bracket cannot usefully shrink below a few float64 epsilons."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Selection:
+    """The weight the selector chose and the KL it costs, one value per state."""
+
+    weight: Weight
+    """alpha (poe, additive) or beta (kl); a float for a single state."""
+    kl: Weight
+    """KL(composed || actor) at ``weight``, in nats."""
+    binding: bool | Array
+    """True where the budget, not ``max_weight``, set the weight."""
+
+
+def _check(rule: Rule, kl_budget: float, max_weight: float) -> None:
+    """Reject rules without a weight, negative budgets and negative caps."""
+    if rule not in WEIGHTED_RULES:
+        raise ValueError(f'rule {rule.value} has no weight to select; use poe, kl or additive')
+    if not kl_budget >= 0.0:
+        raise ValueError(f'kl_budget must be >= 0 nats, got {kl_budget}')
+    upper = math.inf if rule is Rule.KL else 1.0
+    if not (0.0 <= max_weight <= upper and math.isfinite(max_weight)):
+        raise ValueError(f'max_weight for rule {rule.value} must be finite in [0, {upper}], '
+                         f'got {max_weight}')
+
+
+def select_weight(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float, *,
+                  rtol: float = 1e-9, max_iter: int = 100) -> Selection:
+    """
+    Return the largest weight in ``[0, max_weight]`` with ``KL(composed || actor) <= kl_budget``.
+
+    :param rule: poe, kl or additive.
+    :param pair: the actor and prior Gaussians, single ``(d,)`` or batched ``(N, d)``.
+    :param kl_budget: the budget in nats (>= 0).
+    :param max_weight: the finite cap (alpha <= 1 for poe and additive, any beta for kl).
+    :param rtol: relative KL tolerance below the budget at which a weight is accepted.
+    :param max_iter: iteration cap; on reaching it the best feasible weight found is returned.
+    :return: The weights (floats for a single state), their KL and where the budget was binding.
+        A state whose KL is NaN (non-finite inputs) gets the feasible lower end found so far.
+    :raises ValueError: for a rule without a weight or a negative budget or cap.
+    """
+    _check(rule, kl_budget, max_weight)
+    if rule is Rule.ADDITIVE:
+        return _select_additive(pair, kl_budget, max_weight, rtol)
+    if pair.mean_gap.ndim == 1:
+        return _select_single(rule, pair, kl_budget, max_weight, rtol, max_iter)
+    with _quiet(array_namespace(pair.mean_gap)):
+        return _select_batch(rule, pair, kl_budget, max_weight, rtol, max_iter)
+
+
+def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
+                     rtol: float) -> Selection:
+    """Take the cap if feasible, else solve ``0.5 t**2 sum(z**2) = budget (1 - rtol / 2)``."""
+    total = sum_last(pair.scaled_gap_sq)
+    target = kl_budget * (1.0 - 0.5 * rtol)
+    if isinstance(total, float):
+        if 0.5 * max_weight * max_weight * total <= kl_budget:
+            weight = max_weight
+        else:
+            weight = math.sqrt(2.0 * target / total) if total == total else 0.0
+        return Selection(weight, 0.5 * weight * weight * total, weight < max_weight)
+    xp = array_namespace(total)
+    with _quiet(xp):
+        root = xp.nan_to_num(xp.sqrt(2.0 * target / total), nan=0.0, posinf=max_weight)
+    feasible = 0.5 * max_weight * max_weight * total <= kl_budget
+    weight = xp.where(feasible, xp.full_like(total, max_weight), xp.clip(root, max=max_weight))
+    return Selection(weight, 0.5 * weight * weight * total, weight < max_weight)
+
+
+def _choose(condition: bool, if_true: float, if_false: float) -> float:
+    """Scalar counterpart of ``numpy.where``."""
+    return if_true if condition else if_false
+
+
+def _next_weight(where: Callable[..., Any], weight: Weight, kl: Weight, slope: Weight,
+                 target: float, lower: Weight, kl_lower: Weight, upper: Weight,
+                 kl_upper: Weight) -> Weight:
+    """
+    Return the next iterate: Newton if it stays strictly inside the bracket, else regula falsi.
+
+    Bisection is the last resort. ``where`` is ``_choose`` for floats or ``xp.where`` for arrays.
+    """
+    newton = weight - (kl - target) / slope
+    secant = lower + (upper - lower) * (target - kl_lower) / (kl_upper - kl_lower)
+    midpoint = 0.5 * (lower + upper)
+    return where((newton > lower) & (newton < upper), newton,
+                 where((secant > lower) & (secant < upper), secant, midpoint))
+
+
+def _start(where: Callable[..., Any], rule: Rule, pair: GaussianPair, target: float,
+           max_weight: float, kl_max: Weight, slope_max: Weight) -> Weight:
+    """
+    Return the larger of two first guesses.
+
+    One is the small-weight expansion ``KL ~ 0.5 C t**2`` with ``C = sum(0.5 q**2 + z**2 r**2)``,
+    the other a Newton step back from the cap. Where the KL is concave (it grows like log t once
+    the prior dominates) both lie below the root, so the larger is the better one.
+    """
+    half_slope_sq, gap_sq_ratio_sq = pair.slope_terms(rule)
+    quadratic = (2.0 * target / sum_last(half_slope_sq + gap_sq_ratio_sq)) ** 0.5
+    from_cap = max_weight - (kl_max - target) / slope_max
+    return where(quadratic > from_cap, quadratic, from_cap)
+
+
+def _select_single(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
+                   rtol: float, max_iter: int) -> Selection:
+    """Safeguarded Newton for one state with float control flow (the per-tick path)."""
+    kl_max = float(pair.kl_to_actor(rule, max_weight))
+    if math.isnan(kl_max):
+        return Selection(0.0, 0.0, True)
+    if kl_max <= kl_budget:
+        return Selection(max_weight, kl_max, False)
+    target = kl_budget * (1.0 - 0.5 * rtol)
+    accept = kl_budget * (1.0 - rtol)
+    shortest = 4.0 * _EPS * max(max_weight, 1.0)
+    lower, kl_lower, upper, kl_upper = 0.0, 0.0, max_weight, kl_max
+    slope_max = _positive(float(pair.kl_slope(rule, max_weight)))
+    weight = float(_start(_choose, rule, pair, target, max_weight, kl_max, slope_max))
+    for _ in range(max_iter):
+        if not lower < weight < upper:
+            weight = 0.5 * (lower + upper)
+        kl = float(pair.kl_to_actor(rule, weight))
+        if kl <= kl_budget:
+            lower, kl_lower = weight, kl
+            if kl >= accept:
+                break
+        elif kl > kl_budget:
+            upper, kl_upper = weight, kl
+        else:
+            break
+        if upper - lower <= shortest:
+            break
+        slope = _positive(float(pair.kl_slope(rule, weight)))
+        weight = _next_weight(_choose, weight, kl, slope, target, lower, kl_lower, upper, kl_upper)
+    return Selection(lower, kl_lower, True)
+
+
+def _positive(slope: float) -> float:
+    """Map a zero or NaN slope to inf, so that Newton stalls and regula falsi takes over."""
+    return slope if slope > 0.0 else math.inf
+
+
+def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
+                  rtol: float, max_iter: int) -> Selection:
+    """Run the iteration of ``_select_single`` vectorised over states, with masks."""
+    xp = array_namespace(pair.mean_gap)
+    where = xp.where
+    kl_max = pair.kl_to_actor(rule, max_weight)
+    feasible = kl_max <= kl_budget
+    if bool(feasible.all()):
+        return Selection(xp.full_like(kl_max, max_weight), kl_max, ~feasible)
+    slope_max = pair.kl_slope(rule, max_weight)
+    target = kl_budget * (1.0 - 0.5 * rtol)
+    zeros = xp.zeros_like(kl_max)
+    upper = xp.full_like(kl_max, max_weight)
+    lower = where(feasible, upper, zeros)
+    kl_lower = where(feasible, kl_max, zeros)
+    kl_upper = kl_max
+    done = feasible | xp.isnan(kl_max)
+    weight = _start(where, rule, pair, target, max_weight, kl_max, slope_max)
+    weight = where((weight > lower) & (weight < upper), weight, 0.5 * (lower + upper))
+    shortest = 4.0 * _EPS * max(max_weight, 1.0)
+    for _ in range(max_iter):
+        kl = pair.kl_to_actor(rule, weight)
+        below = ~done & (kl <= kl_budget)
+        above = ~done & (kl > kl_budget)
+        lower = where(below, weight, lower)
+        kl_lower = where(below, kl, kl_lower)
+        upper = where(above, weight, upper)
+        kl_upper = where(above, kl, kl_upper)
+        done = (done | (below & (kl >= kl_budget * (1.0 - rtol))) | ~(below | above)
+                | (upper - lower <= shortest))
+        if bool(done.all()):
+            break
+        slope = pair.kl_slope(rule, weight)
+        weight = _next_weight(where, weight, kl, slope, target, lower, kl_lower, upper, kl_upper)
+    return Selection(lower, kl_lower, lower < max_weight)
+
+
+def _quiet(xp: Any) -> ContextManager[Any]:
+    """Silence numpy's divide/overflow warnings where NaN and inf are handled explicitly."""
+    if xp is np:
+        return np.errstate(divide='ignore', invalid='ignore', over='ignore')
+    return contextlib.nullcontext()
+
+
+def fuse(rule: Rule, pair: GaussianPair, max_weight: float,
+         kl_budget: float = 0.0) -> tuple[Composition, Selection]:
+    """
+    Compose by ``rule`` at the largest allowed weight, within ``kl_budget`` when it is > 0.
+
+    This is the per-tick chain the Steerer runs (selection, then composition). frozen and
+    prior_only have no weight and ignore the budget.
+
+    :param rule: the composition rule.
+    :param pair: actor and prior Gaussians in pre-squash space.
+    :param max_weight: the weight in force (alpha, or beta for kl), already capped by the envelope.
+    :param kl_budget: nats; 0 disables the selector.
+    :return: The composition and the selection (weight used, KL to the actor, binding flag).
+    """
+    if rule in WEIGHTED_RULES and kl_budget > 0.0:
+        selection = select_weight(rule, pair, kl_budget, max_weight)
+    else:
+        weight = max_weight if rule in WEIGHTED_RULES else 0.0
+        kl = pair.kl_to_actor(rule, weight)
+        selection = Selection(weight, float(kl) if pair.mean_gap.ndim == 1 else kl, False)
+    return pair.compose(rule, selection.weight), selection

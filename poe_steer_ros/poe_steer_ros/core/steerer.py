@@ -1,0 +1,490 @@
+"""
+The Steerer: (observation, goal, time) -> safe command, in one call.
+
+One tick reads as one chain::
+
+    state, goal -> observation -> actor Gaussian (pre-squash)
+                -> goal prior (clip mean to the envelope, map to pre-squash)
+                -> select weight within the KL budget -> compose
+                -> mean or sample -> squash -> unscale to command
+                -> NaN guard / fallback -> clip to bounds and rate limits
+
+The node, the evaluation harness and the benchmarks all call ``Steerer.step``. Runtime settings
+live in an immutable ``SteeringConfig`` swapped whole by ``update_config``; the
+``SafetyEnvelope`` is fixed at construction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition,
+                                        GaussianPair, Rule, WEIGHTED_RULES)
+from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, squash, sum_last,
+                                         to_pre_squash)
+from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
+from poe_steer_ros.core.priors import (_enum_field, _number_field, ExternalPrior, GoalPrior,
+                                       JointAttractorPrior, PoseAttractorPrior, PriorConfig,
+                                       PriorType)
+from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
+from poe_steer_ros.core.selector import fuse, Selection
+
+LOG_STD_MIN = -20.0
+"""Smallest pre-squash log-std composed (d3rlpy's clamp); keeps precisions finite."""
+LOG_STD_MAX = 20.0
+"""Largest pre-squash log-std composed; keeps precisions above zero."""
+_STD_MIN = math.exp(LOG_STD_MIN)
+_STD_MAX = math.exp(LOG_STD_MAX)
+_ALPHA_BELOW_ONE = 1.0 - 1e-12
+"""A kl ramp starting from prior_only (alpha 1, no finite beta) starts at this alpha."""
+
+STATE_INDEPENDENT_STD_WARNING = (
+    "The actor's std does not depend on the state (IQL- and PPO-style actors): the fusion "
+    "weight w = alpha lam_G / lam then follows only the prior's std and never adapts to how "
+    'confident the actor is in the situation at hand.')
+
+
+class ActionMode(str, enum.Enum):
+    """Whether the command comes from the composed mean or a sample of the composed Gaussian."""
+
+    MEAN = 'mean'
+    SAMPLE = 'sample'
+
+
+@dataclasses.dataclass(frozen=True)
+class SteeringConfig:
+    """Runtime steering settings; field names are the ROS parameter names ('.' -> '_')."""
+
+    rule: Rule = Rule.POE
+    """Frozen | poe | kl | additive | prior_only."""
+    alpha: float = 0.5
+    """Prior weight of poe and additive, in [0, 1]."""
+    beta: float = 1.0
+    """KL-regularisation weight of kl, >= 0."""
+    kl_budget: float = 0.0
+    """
+    Nats; > 0 lets the selector lower the weight of poe, kl and additive per state to keep
+    KL(composed || actor) within it. 0 disables it; frozen and prior_only ignore it.
+    """
+    alpha_ramp_s: float = 1.0
+    """Seconds over which a new weight is reached from the one in force."""
+    prior: PriorConfig = dataclasses.field(default_factory=PriorConfig)
+    """The goal prior's settings (``prior.*`` parameters)."""
+    action_mode: ActionMode = ActionMode.MEAN
+    """Mean (deterministic) or sample (from the composed Gaussian)."""
+    seed: int = 0
+    """Seed of the sampler used in sample mode."""
+
+    def __post_init__(self) -> None:
+        """Coerce enums and numbers and check ranges; raise ValueError naming the field."""
+        object.__setattr__(self, 'rule', _enum_field('rule', Rule, self.rule))
+        object.__setattr__(self, 'action_mode',
+                           _enum_field('action_mode', ActionMode, self.action_mode))
+        _number_field('alpha', self, 'alpha', low=0.0, high=1.0)
+        for name in ('beta', 'kl_budget', 'alpha_ramp_s'):
+            _number_field(name, self, name, low=0.0)
+        if not isinstance(self.prior, PriorConfig):
+            raise ValueError(f'prior must be a PriorConfig, got {type(self.prior).__name__}')
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f'seed must be an integer >= 0, got {self.seed!r}')
+
+    def to_parameters(self) -> dict[str, Any]:
+        """Return ROS-style parameters: dotted names, enums as strings, tuples as lists."""
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, PriorConfig):
+                for prior_field in dataclasses.fields(value):
+                    values[f'prior.{prior_field.name}'] = _parameter_value(
+                        getattr(value, prior_field.name))
+            else:
+                values[field.name] = _parameter_value(value)
+        return values
+
+    @classmethod
+    def from_parameters(cls, values: Mapping[str, Any],
+                        base: SteeringConfig | None = None) -> SteeringConfig:
+        """
+        Return ``base`` (default: the defaults) with the named parameters replaced.
+
+        :raises ValueError: for an unknown parameter name or an invalid value (naming it).
+        """
+        base = cls() if base is None else base
+        top: dict[str, Any] = {}
+        prior: dict[str, Any] = {}
+        prior_names = {field.name for field in dataclasses.fields(PriorConfig)}
+        top_names = {field.name for field in dataclasses.fields(cls)} - {'prior'}
+        for name, value in values.items():
+            group, _, leaf = name.partition('.')
+            if group == 'prior' and leaf in prior_names:
+                prior[leaf] = value
+            elif name in top_names:
+                top[name] = value
+            else:
+                raise ValueError(f'unknown steering parameter {name!r}')
+        return dataclasses.replace(base, prior=dataclasses.replace(base.prior, **prior), **top)
+
+
+def _parameter_value(value: Any) -> Any:
+    """Return a ROS-friendly parameter value (enum -> its string, tuple -> list)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _alpha_equivalent(config: SteeringConfig) -> float:
+    """Return the prior weight in alpha units: 0 frozen, alpha, beta / (1 + beta), 1 prior_only."""
+    if config.rule is Rule.FROZEN:
+        return 0.0
+    if config.rule is Rule.PRIOR_ONLY:
+        return 1.0
+    if config.rule is Rule.KL:
+        return beta_to_alpha(config.beta)
+    return config.alpha
+
+
+@dataclasses.dataclass(frozen=True)
+class Telemetry:
+    """
+    What one tick did; means and stds are in pre-squash space.
+
+    ``prior_weight`` is ``w`` in ``mu = mu_A + w (mu_G - mu_A)`` per dimension:
+    ``alpha lam_G / lam`` for poe, ``beta lam_G / lam`` for kl (the same number at
+    ``beta = alpha / (1 - alpha)``), ``alpha`` for additive, 1 for prior_only and 0 for frozen
+    or without an active prior.
+    """
+
+    rule: Rule
+    actor_mean: np.ndarray
+    actor_std: np.ndarray
+    prior_mean: np.ndarray | None
+    """None when no prior took part (frozen rule, expired or missing external prior)."""
+    prior_std: np.ndarray | None
+    composed_mean: np.ndarray
+    composed_std: np.ndarray
+    prior_weight: np.ndarray
+    alpha: float
+    """Prior weight used, in alpha units (beta / (1 + beta) for kl)."""
+    beta: float
+    """The same weight in beta units (alpha / (1 - alpha); inf for prior_only)."""
+    kl_to_actor: float
+    """KL(composed || actor) in nats."""
+    budget_binding: bool
+    """The KL budget, not alpha, set the weight."""
+    prior_active: bool
+    fallback_used: bool
+    """Composition was non-finite and the envelope's fallback was sent."""
+    clamped: bool
+    """Bounds or rate limits changed the command."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Schedule:
+    """The config in force, its prior, and the weight ramp that started when it was set."""
+
+    config: SteeringConfig
+    prior: GoalPrior | None
+    """None for external priors, which are looked up at each tick."""
+    ramp_from: float
+    ramp_start_s: float
+
+    def _ramping(self, now_s: float) -> bool:
+        """Return whether the weight is still on its way to the configured one."""
+        return (self.config.rule in WEIGHTED_RULES
+                and now_s < self.ramp_start_s + self.config.alpha_ramp_s)
+
+    def alpha_at(self, now_s: float) -> float:
+        """Return the prior weight in force at ``now_s``, in alpha units (not yet capped)."""
+        target = _alpha_equivalent(self.config)
+        if not self._ramping(now_s):
+            return target
+        progress = max(now_s - self.ramp_start_s, 0.0) / self.config.alpha_ramp_s
+        return self.ramp_from + (target - self.ramp_from) * progress
+
+    def weight_at(self, now_s: float) -> float:
+        """Return the rule's own weight (alpha, or beta for kl) in force at ``now_s``."""
+        config = self.config
+        if self._ramping(now_s):
+            return _weight_from_alpha(config.rule, self.alpha_at(now_s))
+        return config.beta if config.rule is Rule.KL else config.alpha
+
+
+def _weight_from_alpha(rule: Rule, alpha: float) -> float:
+    """Express a prior weight given in alpha units in the rule's own units."""
+    return alpha_to_beta(min(alpha, _ALPHA_BELOW_ONE)) if rule is Rule.KL else alpha
+
+
+class Steerer:
+    """
+    Steer a frozen actor toward a goal: one call per control tick.
+
+    :param actor: the frozen actor (``core.interfaces.Actor``); its optional attribute
+            ``std_depends_on_state`` (bool) is reported by ``actor_std_is_state_dependent``.
+    :param build_observation: ``(state, goal) -> raw observation`` of shape ``(obs_dim,)``.
+    :param envelope: the read-only safety envelope (command units, one entry per action).
+    :param config: the initial runtime settings.
+    :param learned_prior: the model used when ``config.prior.type`` is learned (load it at
+            startup; it cannot be chosen later).
+    :raises ValueError: if actor, envelope and config do not fit together (the message says how).
+    """
+
+    def __init__(self, actor: Actor,
+                 build_observation: Callable[[RobotState, np.ndarray], np.ndarray],
+                 envelope: SafetyEnvelope, config: SteeringConfig, *,
+                 learned_prior: GoalPrior | None = None) -> None:
+        """Check that the parts fit and apply ``config`` at once (no ramp)."""
+        if not isinstance(actor, Actor):
+            raise ValueError('actor must implement core.interfaces.Actor (obs_dim, action_dim, '
+                             'output_kind, action_low, action_high, __call__)')
+        if actor.action_dim != envelope.dim:
+            raise ValueError(f'envelope has {envelope.dim} command dimensions but the actor '
+                             f'{actor.action_dim} action dimensions')
+        self._actor = actor
+        self._build_observation = build_observation
+        self._envelope = envelope
+        self._learned_prior = learned_prior
+        self._obs_shape = (int(actor.obs_dim),)
+        self._dim = int(actor.action_dim)
+        self._output_kind = OutputKind(actor.output_kind)
+        self._scale = ActionScale(actor.action_low, actor.action_high)
+        depends = getattr(actor, 'std_depends_on_state', None)
+        self._std_state_dependent = None if depends is None else bool(depends)
+        self._external: ExternalPrior | None = None
+        self._last_command: np.ndarray | None = None
+        self._last_time_s: float | None = None
+        self._rng = np.random.default_rng(config.seed)
+        self._schedule = _Schedule(config, self._prior_for(config), 0.0, -math.inf)
+
+    @property
+    def config(self) -> SteeringConfig:
+        """Return the settings in force."""
+        return self._schedule.config
+
+    @property
+    def envelope(self) -> SafetyEnvelope:
+        """Return the read-only safety envelope."""
+        return self._envelope
+
+    @property
+    def actor_std_is_state_dependent(self) -> bool | None:
+        """Return what the actor declares about its std (None if it does not say)."""
+        return self._std_state_dependent
+
+    @property
+    def std_warning(self) -> str | None:
+        """Return a warning to log when the actor declares a state-independent std."""
+        return STATE_INDEPENDENT_STD_WARNING if self._std_state_dependent is False else None
+
+    def check_config(self, config: SteeringConfig) -> None:
+        """
+        Check that ``config`` fits the actor and the envelope, changing nothing.
+
+        :raises ValueError: with the reason ``update_config`` would give.
+        """
+        self._prior_for(config)
+
+    def update_config(self, new_config: SteeringConfig, now_s: float) -> None:
+        """
+        Swap in ``new_config`` atomically; the weight ramps over ``new_config.alpha_ramp_s``.
+
+        The ramp runs in alpha units from the weight in force at ``now_s`` to the new one;
+        frozen and prior_only have no weight and apply at once. Nothing else is reset.
+
+        :raises ValueError: if the config does not fit the actor or the envelope (the old
+            config stays).
+        """
+        if not isinstance(new_config, SteeringConfig):
+            raise ValueError(f'new_config must be a SteeringConfig, got '
+                             f'{type(new_config).__name__}')
+        prior = self._prior_for(new_config)
+        current = self._schedule
+        if new_config.seed != current.config.seed:
+            self._rng = np.random.default_rng(new_config.seed)
+        self._schedule = _Schedule(new_config, prior, current.alpha_at(now_s), now_s)
+
+    def set_external_prior(self, mean: np.ndarray, std: np.ndarray, space: Space,
+                           expiry_s: float, weight: float | None = None) -> None:
+        """
+        Hand in a prior Gaussian used while ``prior.type`` is external and ``now_s < expiry_s``.
+
+        :param mean: prior mean, one entry per action dimension, in ``space``.
+        :param std: prior std (> 0), same shape.
+        :param space: Space.COMMAND, Space.ACTION or Space.PRE_SQUASH.
+        :param expiry_s: time (``now_s`` clock) from which the prior no longer matters.
+        :param weight: prior weight in alpha units while valid, or None for the configured one.
+        :raises ValueError: for a wrong shape, non-finite values, std <= 0 or a weight
+            outside [0, 1].
+        """
+        gaussian = DiagGaussian(np.array(mean, dtype=np.float64).reshape(-1),
+                                np.array(std, dtype=np.float64).reshape(-1), Space(space))
+        if gaussian.dim != self._dim:
+            raise ValueError(f'external prior has {gaussian.dim} entries, the actor '
+                             f'{self._dim} action dimensions')
+        self._external = ExternalPrior(gaussian, float(expiry_s),
+                                       None if weight is None else float(weight))
+
+    def safe_command(self, kind: Fallback | str) -> np.ndarray:
+        """
+        Return the watchdog's command and record it as sent: 'zero' or 'hold' (last command).
+
+        Bypasses rate limits: stopping or holding is always allowed.
+
+        :raises ValueError: for any other kind.
+        """
+        kind = Fallback(kind)
+        if kind is Fallback.ACTOR_ONLY:
+            raise ValueError("safe_command kind must be 'zero' or 'hold'; 'actor_only' needs a "
+                             'state, use step')
+        command = self._envelope.zero_command() if kind is Fallback.ZERO else self._hold()
+        self._last_command = command
+        return command.copy()
+
+    def step(self, state: RobotState, goal: np.ndarray,
+             now_s: float) -> tuple[np.ndarray, Telemetry]:
+        """
+        Map (state, goal, now) to a command inside the envelope, plus telemetry.
+
+        :param state: the robot state (canonical keys of ``core.interfaces``).
+        :param goal: the goal vector the prior and the observation builder understand.
+        :param now_s: current time in seconds (node clock; sim time works).
+        :return: The command (command units, finite, inside bounds and rate limits) and telemetry.
+        :raises ValueError: if the observation or the prior has the wrong shape.
+        :raises KeyError: if the state lacks a key a prior needs.
+        """
+        schedule = self._schedule
+        config = schedule.config
+        goal = np.asarray(goal, dtype=np.float64)
+        obs = np.asarray(self._build_observation(state, goal), dtype=np.float64)
+        if obs.shape != self._obs_shape:
+            raise ValueError(f'build_observation returned shape {obs.shape}, the actor needs '
+                             f'{self._obs_shape}')
+        actor = self._actor_gaussian(*self._actor(obs))
+        rule = config.rule
+        prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s)
+        if prior is None:
+            rule = Rule.FROZEN
+            composition = Composition(actor, np.zeros(self._dim))
+            selection = Selection(0.0, 0.0, False)
+        else:
+            composition, selection = fuse(rule, GaussianPair(actor, prior), weight,
+                                          config.kl_budget)
+        composed = composition.gaussian
+        pre_squash = composed.mean
+        if config.action_mode is ActionMode.SAMPLE:
+            pre_squash = pre_squash + composed.std * self._rng.standard_normal(self._dim)
+        fallback_used = not math.isfinite(sum_last(pre_squash))
+        if fallback_used:
+            command = self._fallback(actor.mean)
+        else:
+            command = self._scale.to_command(squash(pre_squash, self._output_kind))
+        elapsed_s = self._elapsed_s(now_s)
+        command, clamped = self._envelope.clamp(
+            command, None if elapsed_s is None else self._last_command, elapsed_s or 0.0)
+        self._last_command = command
+        alpha_used = beta_to_alpha(selection.weight) if rule is Rule.KL else (
+            1.0 if rule is Rule.PRIOR_ONLY else selection.weight)
+        return command.copy(), Telemetry(
+            rule=config.rule, actor_mean=actor.mean, actor_std=actor.std,
+            prior_mean=None if prior is None else prior.mean,
+            prior_std=None if prior is None else prior.std,
+            composed_mean=composed.mean, composed_std=composed.std,
+            prior_weight=composition.prior_weight, alpha=alpha_used,
+            beta=selection.weight if rule is Rule.KL else alpha_to_beta(alpha_used),
+            kl_to_actor=float(selection.kl), budget_binding=bool(selection.binding),
+            prior_active=prior is not None,
+            fallback_used=fallback_used, clamped=clamped)
+
+    def _actor_gaussian(self, mean: Any, log_std: Any) -> DiagGaussian:
+        """Return the actor's output as a float64 pre-squash Gaussian with a clipped log-std."""
+        mean = np.asarray(mean, dtype=np.float64).reshape(-1)
+        log_std = np.asarray(log_std, dtype=np.float64).reshape(-1)
+        if mean.size != self._dim or log_std.size != self._dim:
+            raise ValueError(f'actor returned mean of {mean.size} and log_std of '
+                             f'{log_std.size} entries, expected {self._dim}')
+        return DiagGaussian(mean, np.exp(np.minimum(np.maximum(log_std, LOG_STD_MIN),
+                                                    LOG_STD_MAX)))
+
+    def _prior_and_weight(self, schedule: _Schedule, state: RobotState, goal: np.ndarray,
+                          obs: np.ndarray, now_s: float) -> tuple[DiagGaussian | None, float]:
+        """
+        Return the active prior in pre-squash space (None if none) and the rule's weight.
+
+        The weight is alpha (beta for kl) in force, or the external prior's own weight, capped
+        by the envelope's ``alpha_max``.
+        """
+        rule = schedule.config.rule
+        if rule is Rule.FROZEN:
+            return None, 0.0
+        prior = schedule.prior
+        weight = schedule.weight_at(now_s)
+        if prior is None:
+            external = self._external
+            if external is None or not external.is_valid(now_s):
+                return None, 0.0
+            prior = external
+            if external.weight is not None:
+                weight = _weight_from_alpha(rule, external.weight)
+        alpha_max = self._envelope.alpha_max
+        cap = alpha_to_beta(alpha_max) if rule is Rule.KL else alpha_max
+        return self._pre_squash_prior(prior(state, goal, obs)), min(weight, cap)
+
+    def _pre_squash_prior(self, gaussian: DiagGaussian) -> DiagGaussian:
+        """Clip a command-space mean to the envelope, map to pre-squash, clip the std."""
+        if gaussian.mean.shape != (self._dim,):
+            raise ValueError(f'the {self.config.prior.type.value} prior returned shape '
+                             f'{gaussian.mean.shape}, the actor has {self._dim} action '
+                             'dimensions')
+        if gaussian.space is Space.COMMAND:
+            envelope = self._envelope
+            gaussian = DiagGaussian(
+                np.minimum(np.maximum(gaussian.mean, envelope.command_low),
+                           envelope.command_high), gaussian.std, Space.COMMAND)
+        mapped = to_pre_squash(gaussian, self._scale, self._output_kind)
+        return DiagGaussian(mapped.mean, np.minimum(np.maximum(mapped.std, _STD_MIN), _STD_MAX))
+
+    def _elapsed_s(self, now_s: float) -> float | None:
+        """Return seconds since the last step (None on the first) and remember ``now_s``."""
+        last, self._last_time_s = self._last_time_s, now_s
+        return None if last is None else now_s - last
+
+    def _hold(self) -> np.ndarray:
+        """Return the last command sent, or the zero command before the first."""
+        last = self._last_command
+        return self._envelope.zero_command() if last is None else last
+
+    def _fallback(self, actor_mean: np.ndarray) -> np.ndarray:
+        """Return the envelope's fallback command for a non-finite composition."""
+        fallback = self._envelope.fallback
+        if fallback is Fallback.ZERO:
+            return self._envelope.zero_command()
+        if fallback is Fallback.ACTOR_ONLY and np.isfinite(actor_mean).all():
+            return self._scale.to_command(squash(actor_mean, self._output_kind))
+        return self._hold()
+
+    def _prior_for(self, config: SteeringConfig) -> GoalPrior | None:
+        """Build the prior ``config`` asks for; raise ValueError if it cannot fit."""
+        if config.rule is Rule.PRIOR_ONLY and self._envelope.alpha_max < 1.0:
+            raise ValueError(f'rule prior_only ignores the actor, which the envelope forbids '
+                             f'(alpha_max={self._envelope.alpha_max} < 1)')
+        kind = config.prior.type
+        if kind is PriorType.EXTERNAL:
+            return None
+        if kind is PriorType.LEARNED:
+            if self._learned_prior is None:
+                raise ValueError('prior.type learned needs a learned prior model loaded at '
+                                 'startup')
+            return self._learned_prior
+        prior: PoseAttractorPrior | JointAttractorPrior = (
+            PoseAttractorPrior(config.prior) if kind is PriorType.POSE
+            else JointAttractorPrior(config.prior))
+        if prior.action_dim != self._dim:
+            raise ValueError(f'prior.type {kind.value} commands {prior.action_dim} dimensions '
+                             f'but the actor has {self._dim}')
+        return prior

@@ -1,0 +1,206 @@
+"""
+The steering node's parameters, declared from one table.
+
+Runtime steering defaults come from ``core.steerer.SteeringConfig`` (one source: code); the
+YAML in ``config/`` overrides them with unit comments. Read-only parameters need a restart:
+the actor, the message types, the control rate and the safety envelope (so that no live change
+can widen what was certified).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any, Iterable, Mapping
+
+from poe_steer_ros.core.priors import PriorType
+from poe_steer_ros.core.safety import Fallback
+from poe_steer_ros.core.steerer import ActionMode, Rule, SteeringConfig
+from poe_steer_ros.ros.adapters import CommandType, StateType
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                ParameterType)
+from rclpy.parameter import Parameter
+
+
+class SafeCommand(str, enum.Enum):
+    """Command sent while the state is stale or missing (``control.safe_command``)."""
+
+    ZERO = 'zero'
+    HOLD = 'hold'
+
+
+class Device(str, enum.Enum):
+    """Where the actor runs (``actor.device``)."""
+
+    AUTO = 'auto'
+    CPU = 'cpu'
+    CUDA = 'cuda'
+
+
+STEERING_PREFIX = 'steering.'
+"""ROS names of SteeringConfig's top-level weight fields: ``steering.alpha`` -> ``alpha``."""
+
+_TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
+          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
+_ARRAY_TYPES = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
+                str: ParameterType.PARAMETER_STRING_ARRAY}
+
+
+@dataclasses.dataclass(frozen=True)
+class ParameterSpec:
+    """One parameter: name, default, what it means (with units), range and mutability."""
+
+    name: str
+    default: Any
+    description: str
+    read_only: bool = False
+    low: float | None = None
+    high: float | None = None
+    choices: type[enum.Enum] | None = None
+    element: type = float
+    """Element type of list parameters (their default may be empty)."""
+
+    @property
+    def ros_type(self) -> int:
+        """Return the ParameterType this parameter is declared with."""
+        if isinstance(self.default, (list, tuple)):
+            return _ARRAY_TYPES[self.element]
+        return _TYPES[type(self.default)]
+
+    def descriptor(self) -> ParameterDescriptor:
+        """Return the descriptor ``ros2 param describe`` shows: description, range, read-only."""
+        description = self.description
+        if self.choices is not None:
+            description += ' One of: ' + ', '.join(choice.value for choice in self.choices) + '.'
+        descriptor = ParameterDescriptor(name=self.name, type=self.ros_type,
+                                         description=description, read_only=self.read_only)
+        if self.low is not None and isinstance(self.default, float):
+            descriptor.floating_point_range = [FloatingPointRange(
+                from_value=self.low, to_value=self.high, step=0.0)]
+        elif self.low is not None and isinstance(self.default, int):
+            descriptor.integer_range = [IntegerRange(
+                from_value=int(self.low), to_value=int(self.high), step=1)]
+        return descriptor
+
+    def check(self, value: Any) -> None:
+        """Raise ValueError with a reason if ``value`` is not acceptable (beyond its ROS type)."""
+        if self.choices is not None and value not in {choice.value for choice in self.choices}:
+            raise ValueError(f'{self.name}: {value!r} is not one of '
+                             f'{[choice.value for choice in self.choices]}')
+
+
+FLOAT_MAX = 1.0e9
+"""Upper end of open-ended ranges (ROS ranges need both ends)."""
+
+
+def _steering_specs() -> list[ParameterSpec]:
+    """Return the runtime steering parameters, their defaults taken from SteeringConfig()."""
+    default = SteeringConfig().to_parameters()
+
+    def spec(name: str, description: str, **extra: Any) -> ParameterSpec:
+        key = name[len(STEERING_PREFIX):] if name.startswith(STEERING_PREFIX) else name
+        if isinstance(default[key], float) and 'low' not in extra:
+            extra.update(low=0.0, high=FLOAT_MAX)
+        return ParameterSpec(name, default[key], description, **extra)
+
+    return [
+        spec('steering.rule', 'Composition rule: frozen actor, Product of Experts with weight '
+             'alpha, KL-regularised with weight beta, additive blend, or the prior alone.',
+             choices=Rule),
+        spec('steering.alpha', 'Prior weight of poe and additive, dimensionless; '
+             'beta = alpha / (1 - alpha).', low=0.0, high=1.0),
+        spec('steering.beta', 'KL-regularisation weight of rule kl, dimensionless.'),
+        spec('steering.kl_budget', 'Nats; > 0 lowers the weight per state so that '
+             'KL(composed || actor) stays within it; 0 disables it.'),
+        spec('steering.alpha_ramp_s', 'Seconds over which a changed weight is reached.',
+             low=0.0, high=3600.0),
+        spec('prior.type', 'Goal prior: planar pose attractor, joint attractor, a learned model '
+             '(prior.model_file) or external priors received on goal_prior.', choices=PriorType),
+        spec('prior.k_linear', 'Pose prior: forward speed per metre to the goal, 1/s.'),
+        spec('prior.k_angular', 'Pose prior: turn rate per radian of heading error, 1/s.'),
+        spec('prior.std_linear', 'Pose prior: forward-speed std at the goal, m/s.'),
+        spec('prior.std_linear_per_m', 'Pose prior: growth of that std per metre to the goal, '
+             '1/s.'),
+        spec('prior.std_angular', 'Pose prior: turn-rate std at zero heading error, rad/s.'),
+        spec('prior.std_angular_per_rad', 'Pose prior: growth of that std per radian of heading '
+             'error, 1/s.'),
+        spec('prior.goal_radius_m', 'Pose prior: distance, m, over which steering turns from the '
+             'goal point to the goal yaw.'),
+        spec('prior.k_joint', 'Joint prior: joint velocity per unit of position error, 1/s.'),
+        spec('prior.std_joint', 'Joint prior: joint-velocity std at the goal, rad/s or m/s.'),
+        spec('prior.std_joint_per_rad', 'Joint prior: growth of that std per unit of position '
+             'error, 1/s.'),
+        spec('prior.joint_names', 'Joint prior: commanded joints in command order.',
+             element=str),
+        spec('action_mode', 'Command from the composed mean (deterministic) or a seeded sample '
+             'of the composed Gaussian.', choices=ActionMode),
+        spec('seed', 'Seed of the sampler in sample mode.', low=0, high=2**31 - 1),
+    ]
+
+
+PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec('actor.manifest', '', 'Frozen actor manifest YAML (absolute, or relative to '
+                  "this package's share folder); empty: the default actor in models/.",
+                  read_only=True),
+    ParameterSpec('actor.device', 'auto', 'Where the actor runs: CUDA when available, else CPU.',
+                  read_only=True, choices=Device),
+    ParameterSpec('actor.num_threads', 1, 'CPU threads of the actor forward pass.',
+                  read_only=True, low=1, high=256),
+    ParameterSpec('prior.model_file', '', 'TorchScript learned goal prior f(obs, goal) -> (mean, '
+                  'log_std), loaded at start-up; empty: none.', read_only=True),
+    ParameterSpec('state.type', 'odometry', 'Message type of the state input.', read_only=True,
+                  choices=StateType),
+    ParameterSpec('command.type', 'twist', 'Message type of the command output.',
+                  read_only=True, choices=CommandType),
+    ParameterSpec('control.rate_hz', 20.0, 'Control loop rate on the node clock, Hz.',
+                  read_only=True, low=0.1, high=5000.0),
+    ParameterSpec('control.state_timeout_s', 0.5, 'State older than this, s, is stale: the '
+                  'safe command is sent until fresh state arrives.', low=0.001, high=3600.0),
+    ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '
+                  'missing: zero (stop) or hold the last command.', choices=SafeCommand),
+    ParameterSpec('limits.command_low', [], 'Lower command bound per action, command units; '
+                  "empty: the actor manifest's bounds. Only narrows them.", read_only=True),
+    ParameterSpec('limits.command_high', [], 'Upper command bound per action, command units; '
+                  "empty: the actor manifest's bounds. Only narrows them.", read_only=True),
+    ParameterSpec('limits.max_rate_per_s', [], 'Largest command change per second per action, '
+                  'command units/s; empty: no rate limit.', read_only=True),
+    ParameterSpec('limits.alpha_max', 1.0, 'No setting can give the prior a larger weight.',
+                  read_only=True, low=0.0, high=1.0),
+    ParameterSpec('limits.fallback', 'hold', 'Command sent when composition is non-finite.',
+                  read_only=True, choices=Fallback),
+    ParameterSpec('goal', [], 'Goal: [x m, y m] or [x m, y m, yaw rad] in the state frame for '
+                  'a mobile base, or joint positions; empty: no goal, the safe command is sent.'),
+    *_steering_specs(),
+)
+
+SPECS = {spec.name: spec for spec in PARAMETERS}
+
+
+def steering_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Map ROS parameter values onto SteeringConfig's names (``steering.alpha`` -> ``alpha``)."""
+    known = set(SteeringConfig().to_parameters())
+    mapped = {}
+    for name, value in values.items():
+        key = name[len(STEERING_PREFIX):] if name.startswith(STEERING_PREFIX) else name
+        if key in known:
+            mapped[key] = tuple(value) if isinstance(value, list) else value
+    return mapped
+
+
+def steering_config(values: Mapping[str, Any],
+                    base: SteeringConfig | None = None) -> SteeringConfig:
+    """Build the SteeringConfig ``values`` describe on top of ``base``; ValueError if invalid."""
+    return SteeringConfig.from_parameters(steering_values(values), base)
+
+
+def declare(node: Any, specs: Iterable[ParameterSpec] = PARAMETERS) -> dict[str, Any]:
+    """Declare every parameter on ``node``; return their values (empty lists for unset arrays)."""
+    values = {}
+    for spec in specs:
+        default = spec.default
+        initial = Parameter.Type(spec.ros_type) if default == [] or default == () else default
+        parameter = node.declare_parameter(spec.name, initial, spec.descriptor())
+        values[spec.name] = list(parameter.value) if isinstance(
+            parameter.value, (list, tuple)) else (
+            [] if parameter.value is None else parameter.value)
+    return values

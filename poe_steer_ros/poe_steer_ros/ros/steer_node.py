@@ -1,0 +1,426 @@
+"""
+The steering node ``poe_steer``: state and goals in, steered commands out.
+
+One class owns the ROS side only: parameters, subscriptions, publishers, timers and QoS.
+Everything numeric happens in ``core.steerer.Steerer``, called once per control tick with the
+latest state; messages are converted in ``ros.adapters``. Callbacks store what arrived and
+return; the control timer does the work.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+from pathlib import Path
+import time
+from typing import Any, Sequence
+
+from ament_index_python.packages import get_package_share_directory
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PoseStamped
+import numpy as np
+from poe_steer_msgs.msg import GoalPrior, SteeringStatus
+from poe_steer_ros.core.actor import FrozenActor, load_actor
+from poe_steer_ros.core.priors import LearnedPrior, PriorType
+from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
+from poe_steer_ros.ros import adapters
+from poe_steer_ros.ros.node_main import run_node, StartupError
+from poe_steer_ros.ros.parameters import declare, SPECS, steering_config
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.qos import qos_profile_sensor_data, QoSProfile
+from rclpy.qos_overriding_options import QoSOverridingOptions
+
+NODE_NAME = 'poe_steer'
+PACKAGE = 'poe_steer_ros'
+DEFAULT_MANIFEST = Path('models') / 'default_actor.yaml'
+"""Relative to the package's share folder."""
+DIAGNOSTICS_PERIOD_S = 1.0
+MISSED_DEADLINE_FACTOR = 1.5
+"""A tick that starts this many periods after the previous one counts as a missed deadline."""
+LOG_THROTTLE_S = 2.0
+
+
+@dataclasses.dataclass
+class LatestState:
+    """The last accepted state message, converted, and when it arrived (node clock, s)."""
+
+    values: dict[str, float]
+    frame_id: str
+    arrival_s: float
+
+
+class TimedActor:
+    """The frozen actor with the duration of its last forward pass (steady clock, s)."""
+
+    def __init__(self, actor: FrozenActor) -> None:
+        self.actor = actor
+        self.last_latency_s = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.actor, name)
+
+    def __call__(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        start = time.perf_counter()
+        try:
+            return self.actor(obs)
+        finally:
+            self.last_latency_s = time.perf_counter() - start
+
+
+def resolve_manifest(path: str) -> Path:
+    """Absolute path of ``actor.manifest``; empty or relative paths are in the share folder."""
+    if path and Path(path).is_absolute():
+        return Path(path)
+    return Path(get_package_share_directory(PACKAGE)) / (path or DEFAULT_MANIFEST)
+
+
+def narrowed_bounds(actor_low: np.ndarray, actor_high: np.ndarray, limits_low: Sequence[float],
+                    limits_high: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Command bounds: the actor's, narrowed by ``limits.*`` (which can never widen them)."""
+    low, high = actor_low.copy(), actor_high.copy()
+    for name, limits, target, pick in (('limits.command_low', limits_low, low, np.maximum),
+                                       ('limits.command_high', limits_high, high, np.minimum)):
+        if len(limits) not in (0, target.size):
+            raise StartupError(f'{name} has {len(limits)} values, the actor has {target.size} '
+                               'actions')
+        if len(limits):
+            target[:] = pick(target, np.asarray(limits, dtype=float))
+    if np.any(low > high):
+        raise StartupError(f'limits leave an empty command range: low {low} > high {high}')
+    return low, high
+
+
+class SteerNode(Node):
+    """Steers a frozen actor toward goals given through parameters, RViz or goal priors."""
+
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__(NODE_NAME, **node_options)
+        self._values = declare(self)
+        self._actor = TimedActor(self._load_actor())
+        self._action_names = list(self._actor.manifest.action.names)
+        self._state_type = adapters.StateType(self._values['state.type'])
+        self._command_type = adapters.CommandType(self._values['command.type'])
+        adapters.check_command_names(self._command_type, self._action_names)
+        try:
+            self._steerer = Steerer(self._actor, self._actor.observation_layout.build,
+                                    self._envelope(), steering_config(self._values),
+                                    learned_prior=self._learned_prior())
+        except ValueError as error:
+            raise StartupError(f'steering settings do not fit the actor: {error}') from None
+        problem = self._goal_problem(self._values['goal'], self._steerer.config)
+        if problem:
+            raise StartupError(problem)
+        if self._steerer.std_warning:
+            self.get_logger().warning(self._steerer.std_warning)
+
+        self._required_keys = self._actor.observation_layout.required_state_keys
+        self._array_size = sum(key.startswith('array.') for key in self._required_keys)
+        self._state: LatestState | None = None
+        self._state_rejection = ''
+        self._pending_config: SteeringConfig | None = None
+        self._command_message = adapters.COMMAND_MESSAGES[self._command_type]()
+        self._tick_starts: collections.deque[float] = collections.deque(maxlen=1000)
+        self._actor_latencies: collections.deque[float] = collections.deque(maxlen=1000)
+        self._counters = collections.Counter()
+
+        overrides = QoSOverridingOptions.with_default_policies()
+        self._command_publisher = self.create_publisher(
+            adapters.COMMAND_MESSAGES[self._command_type], 'command', 10,
+            qos_overriding_options=overrides)
+        self._status_publisher = self.create_publisher(SteeringStatus, '~/status', 10)
+        self._diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self.create_subscription(adapters.STATE_MESSAGES[self._state_type], 'state',
+                                 self._on_state, qos_profile_sensor_data,
+                                 qos_overriding_options=overrides)
+        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal_pose, QoSProfile(depth=1),
+                                 qos_overriding_options=overrides)
+        self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior, QoSProfile(depth=1),
+                                 qos_overriding_options=overrides)
+        self.add_on_set_parameters_callback(self._validate_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
+        self._period_s = 1.0 / self._values['control.rate_hz']
+        self.create_timer(self._period_s, self._on_tick)
+        self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
+        warmup = self._actor.warmup_latency_s
+        self.get_logger().info(
+            f'actor {self._actor.manifest.model_path.name} sha256 {self._actor.sha256[:12]}... '
+            f'on {self._actor.device}, warm-up median '
+            f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
+            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}')
+
+    # Start-up -----------------------------------------------------------------------------
+
+    def _load_actor(self) -> FrozenActor:
+        path = resolve_manifest(self._values['actor.manifest'])
+        self.get_logger().info(f'loading frozen actor {path}')
+        actor = load_actor(path, device=self._values['actor.device'],
+                           num_threads=self._values['actor.num_threads'])
+        if actor.device != self._values['actor.device'] and self._values['actor.device'] != 'auto':
+            self.get_logger().warning(f"actor.device {self._values['actor.device']} is not "
+                                      f'available; running on {actor.device}')
+        return actor
+
+    def _envelope(self) -> SafetyEnvelope:
+        low, high = narrowed_bounds(self._actor.action_low, self._actor.action_high,
+                                    self._values['limits.command_low'],
+                                    self._values['limits.command_high'])
+        rates = self._values['limits.max_rate_per_s'] or [math.inf] * low.size
+        if len(rates) != low.size:
+            raise StartupError(f'limits.max_rate_per_s has {len(rates)} values, the actor has '
+                               f'{low.size} actions')
+        return SafetyEnvelope(low, high, np.asarray(rates, dtype=float),
+                              alpha_max=self._values['limits.alpha_max'],
+                              fallback=self._values['limits.fallback'])
+
+    def _learned_prior(self) -> LearnedPrior | None:
+        path = self._values['prior.model_file']
+        if not path:
+            return None
+        import torch  # only a learned prior needs torch here
+        return LearnedPrior(torch.jit.load(str(resolve_manifest(path)), map_location='cpu'))
+
+    # Parameters ---------------------------------------------------------------------------
+
+    def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
+        """Set parameters as rclpy does, logging every attempt with old and new value."""
+        old = {parameter.name: self._values.get(parameter.name) for parameter in parameter_list}
+        result = super().set_parameters_atomically(parameter_list)
+        for parameter in parameter_list:
+            change = f'parameter {parameter.name}: {old[parameter.name]!r} -> {parameter.value!r}'
+            if result.successful:
+                self.get_logger().info(f'{change} accepted')
+            else:
+                self.get_logger().warning(f'{change} rejected: {result.reason}')
+        return result
+
+    def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        """Accept a set of parameters only if the resulting steering settings are valid."""
+        candidate = dict(self._values)
+        try:
+            for parameter in parameters:
+                spec = SPECS[parameter.name]
+                value = parameter.value
+                spec.check(value)
+                candidate[parameter.name] = list(value) if isinstance(value, (list, tuple)) \
+                    else value
+            config = steering_config(candidate)
+            self._steerer.check_config(config)
+            problem = self._goal_problem(candidate['goal'], config)
+            if problem:
+                raise ValueError(problem)
+        except (KeyError, ValueError) as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        return SetParametersResult(successful=True)
+
+    def _apply_parameters(self, parameters: list[Parameter]) -> None:
+        """Record accepted values; the next tick swaps the steering config in atomically."""
+        for parameter in parameters:
+            value = parameter.value
+            self._values[parameter.name] = list(value) if isinstance(value, (list, tuple)) \
+                else value
+        self._pending_config = steering_config(self._values)
+
+    def _goal_problem(self, goal: Sequence[float], config: SteeringConfig) -> str:
+        """Why ``goal`` cannot be used with ``config`` ('' if it can)."""
+        if not goal:
+            return ''
+        if not all(math.isfinite(value) for value in goal):
+            return f'goal must be finite, got {list(goal)}'
+        needed = self._actor.observation_layout.goal_dim
+        if len(goal) < needed:
+            return f'goal has {len(goal)} values, the actor observes {needed}'
+        if config.prior.type is PriorType.POSE and len(goal) not in (2, 3):
+            return f'goal for prior.type pose is [x, y] or [x, y, yaw], got {len(goal)} values'
+        joints = config.prior.joint_names
+        if config.prior.type is PriorType.JOINT and len(goal) != len(joints):
+            return (f'goal for prior.type joint has one position per prior.joint_names '
+                    f'({len(joints)}), got {len(goal)} values')
+        return ''
+
+    # Inputs -------------------------------------------------------------------------------
+
+    def _now_s(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _on_state(self, message: Any) -> None:
+        try:
+            values = adapters.STATE_CONVERTERS[self._state_type](message)
+            adapters.check_finite_state(values)
+            missing = [key for key in self._required_keys if key not in values]
+            if missing:
+                raise adapters.MessageError(f'state lacks {missing}')
+            if self._state_type is adapters.StateType.ARRAY and len(values) != self._array_size:
+                raise adapters.MessageError(f'array state has {len(values)} values, the actor '
+                                            f'observes {self._array_size}')
+        except adapters.MessageError as error:
+            self._counters['states_rejected'] += 1
+            self._state_rejection = str(error)
+            self.get_logger().warning(f'state rejected: {error}',
+                                      throttle_duration_sec=LOG_THROTTLE_S)
+            return
+        self._state_rejection = ''
+        frame = getattr(getattr(message, 'header', None), 'frame_id', '')
+        self._state = LatestState(values, frame, self._now_s())
+
+    def _on_goal_pose(self, message: PoseStamped) -> None:
+        state_frame = self._state.frame_id if self._state else ''
+        if message.header.frame_id and state_frame and message.header.frame_id != state_frame:
+            self.get_logger().warning(
+                f'goal_pose in frame {message.header.frame_id!r} rejected: the state is in '
+                f'{state_frame!r} and no transform is available')
+            return
+        try:
+            goal = adapters.pose_to_goal(message, 3 if len(self._values['goal']) == 3 else 2)
+        except adapters.MessageError as error:
+            self.get_logger().warning(f'goal_pose rejected: {error}')
+            return
+        self.set_parameters_atomically([Parameter('goal', value=goal)])
+
+    def _on_goal_prior(self, message: GoalPrior) -> None:
+        now_s = self._now_s()
+        try:
+            mean, std, space, weight = adapters.goal_prior_to_gaussian(
+                message, len(self._action_names))
+            expiry_s = adapters.time_to_seconds(message.expiry)
+            if expiry_s <= now_s:
+                raise adapters.MessageError(f'expired at {expiry_s:.3f} s (now {now_s:.3f} s)')
+            self._steerer.set_external_prior(mean, std, space, expiry_s, weight)
+        except (adapters.MessageError, ValueError) as error:
+            self._counters['priors_rejected'] += 1
+            self.get_logger().warning(f'goal_prior rejected: {error}',
+                                      throttle_duration_sec=LOG_THROTTLE_S)
+            return
+        if self._steerer.config.prior.type is not PriorType.EXTERNAL:
+            self.get_logger().warning('goal_prior received but prior.type is '
+                                      f'{self._steerer.config.prior.type.value}: it is used only '
+                                      'with prior.type external',
+                                      throttle_duration_sec=LOG_THROTTLE_S)
+
+    # Control ------------------------------------------------------------------------------
+
+    def _on_tick(self) -> None:
+        tick_start = time.perf_counter()
+        self._tick_starts.append(tick_start)
+        now_s = self._now_s()
+        if self._pending_config is not None:
+            self._steerer.update_config(self._pending_config, now_s)
+            self._pending_config = None
+        state, goal = self._state, self._values['goal']
+        state_age_s = math.inf if state is None else now_s - state.arrival_s
+        telemetry: Telemetry | None = None
+        stale = state_age_s > self._values['control.state_timeout_s']
+        detail = self._state_rejection
+        if stale or not goal:
+            command = self._steerer.safe_command(self._values['control.safe_command'])
+            detail = detail or ('no goal set' if not goal else 'state stale or missing')
+        else:
+            try:
+                command, telemetry = self._steerer.step(state.values, np.asarray(goal), now_s)
+                self._actor_latencies.append(self._actor.last_latency_s)
+            except (KeyError, ValueError, RuntimeError) as error:
+                self._counters['tick_errors'] += 1
+                self.get_logger().error(f'tick failed, safe command sent: {error}',
+                                        throttle_duration_sec=LOG_THROTTLE_S)
+                command = self._steerer.safe_command(self._values['control.safe_command'])
+                detail = str(error)
+        self._counters['stale_ticks'] += stale
+        self._publish_command(command)
+        self._publish_status(now_s, command, telemetry, state, state_age_s, stale, detail,
+                             tick_start)
+
+    def _publish_command(self, command: np.ndarray) -> None:
+        message = self._command_message
+        adapters.fill_command(message, command, self._action_names)
+        if hasattr(message, 'header'):
+            message.header.stamp = self.get_clock().now().to_msg()
+            message.header.frame_id = 'base_link'
+        self._command_publisher.publish(message)
+
+    def _publish_status(self, now_s: float, command: np.ndarray, telemetry: Telemetry | None,
+                        state: LatestState | None, state_age_s: float, stale: bool,
+                        detail: str, tick_start: float) -> None:
+        config = self._steerer.config
+        status = SteeringStatus(
+            rule=config.rule.value, kl_budget=config.kl_budget,
+            prior_type=config.prior.type.value, action_names=self._action_names,
+            command=command.tolist(), goal=list(self._values['goal']),
+            state_age_s=state_age_s, stale_state=bool(stale),
+            state_rejected=bool(self._state_rejection), detail=detail,
+            actor_sha256=self._actor.sha256)
+        status.header.stamp = self.get_clock().now().to_msg()
+        status.header.frame_id = state.frame_id if state else ''
+        if telemetry is not None:
+            status.alpha, status.beta = telemetry.alpha, telemetry.beta
+            status.kl_to_actor = telemetry.kl_to_actor
+            status.prior_active = telemetry.prior_active
+            status.effective_prior_weight = telemetry.prior_weight.tolist()
+            status.actor_mean = telemetry.actor_mean.tolist()
+            status.actor_std = telemetry.actor_std.tolist()
+            if telemetry.prior_mean is not None:
+                status.prior_mean = telemetry.prior_mean.tolist()
+                status.prior_std = telemetry.prior_std.tolist()
+            status.composed_mean = telemetry.composed_mean.tolist()
+            status.composed_std = telemetry.composed_std.tolist()
+            status.fallback_used = telemetry.fallback_used
+            status.command_clamped = telemetry.clamped
+            status.actor_latency_s = self._actor.last_latency_s
+        status.tick_latency_s = time.perf_counter() - tick_start
+        self._status_publisher.publish(status)
+
+    def _publish_diagnostics(self) -> None:
+        starts = np.diff(np.asarray(self._tick_starts))
+        rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
+        missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
+        latencies = np.asarray(self._actor_latencies) if self._actor_latencies else np.zeros(1)
+        stale = self._state is None or (
+            self._now_s() - self._state.arrival_s > self._values['control.state_timeout_s'])
+        config = self._steerer.config
+        level, message = DiagnosticStatus.OK, 'steering'
+        if stale:
+            level, message = DiagnosticStatus.WARN, 'state stale or missing: safe command sent'
+        elif missed:
+            level, message = DiagnosticStatus.WARN, f'{missed} control deadlines missed'
+        values = {
+            'actor_device': self._actor.device,
+            'actor_sha256': self._actor.sha256,
+            'actor_latency_p50_ms': f'{1e3 * np.percentile(latencies, 50):.3f}',
+            'actor_latency_p99_ms': f'{1e3 * np.percentile(latencies, 99):.3f}',
+            'loop_rate_hz': f'{rate_hz:.1f}',
+            'target_rate_hz': f'{1.0 / self._period_s:.1f}',
+            'missed_deadlines': str(missed),
+            'stale_state': str(stale),
+            'states_rejected': str(self._counters['states_rejected']),
+            'priors_rejected': str(self._counters['priors_rejected']),
+            'tick_errors': str(self._counters['tick_errors']),
+            'rule': config.rule.value,
+            'alpha': f'{config.alpha:g}',
+            'beta': f'{config.beta:g}',
+            'kl_budget': f'{config.kl_budget:g}',
+        }
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        array.status = [DiagnosticStatus(
+            level=level, name=f'{self.get_fully_qualified_name()}: steering', message=message,
+            hardware_id=self._actor.sha256,
+            values=[KeyValue(key=key, value=value) for key, value in values.items()])]
+        self._diagnostics_publisher.publish(array)
+        self._tick_starts.clear()
+        self._actor_latencies.clear()
+
+    def on_shutdown(self) -> None:
+        """Send the safe command once more before the node goes away (Ctrl-C, SIGTERM)."""
+        self._publish_command(self._steerer.safe_command(self._values['control.safe_command']))
+        self.get_logger().info('stopped; safe command sent')
+
+
+def main(args: list[str] | None = None) -> None:
+    """Entry point of ``ros2 run poe_steer_ros steer_node``."""
+    raise SystemExit(run_node(SteerNode, args, logger_name=NODE_NAME))
+
+
+if __name__ == '__main__':
+    main()
