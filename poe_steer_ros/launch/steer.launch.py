@@ -30,7 +30,8 @@ def generate_launch_description():
     share = get_package_share_directory(PACKAGE)
 
     def steer_node(context) -> list:
-        overrides = {'use_sim_time': LaunchConfiguration('use_sim_time').perform(context) == 'true'}
+        use_sim_time = LaunchConfiguration('use_sim_time').perform(context) == 'true'
+        overrides = {'use_sim_time': use_sim_time}
         manifest = LaunchConfiguration('actor_manifest').perform(context)
         if manifest:
             overrides['actor.manifest'] = manifest
@@ -40,12 +41,14 @@ def generate_launch_description():
                      remappings=REMAPPINGS)]
 
     return LaunchDescription([
-        DeclareLaunchArgument('params_file', default_value=os.path.join(share, *DEFAULT_PARAMS_FILE),
+        DeclareLaunchArgument('params_file',
+                              default_value=os.path.join(share, *DEFAULT_PARAMS_FILE),
                               description='YAML file with the steering node parameters'),
         DeclareLaunchArgument('namespace', default_value='',
                               description='Namespace of the steering node (e.g. a robot name)'),
-        DeclareLaunchArgument('use_sim_time', default_value='false', choices=['true', 'false'],
-                              description='Run on /clock (simulation) instead of the system clock'),
+        DeclareLaunchArgument('use_sim_time', default_value='false',
+                              choices=['true', 'false'],
+                              description='Run on /clock (simulation), not the system clock'),
         DeclareLaunchArgument('actor_manifest', default_value='',
                               description='Frozen actor manifest YAML; empty keeps the one in '
                                           'params_file'),

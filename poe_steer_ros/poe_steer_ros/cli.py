@@ -3,13 +3,14 @@ The ``poe-steer`` command.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function that declares its arguments and
 sets ``handler``, a function from the parsed arguments to an exit code; ``SUBCOMMANDS`` lists
-them. Implemented: ``inspect``. ``train``, ``eval``, ``bench`` and ``demo`` are added by their
-modules' authors in the same way.
+them. Heavy modules (ROS, training, evaluation) are imported inside their handlers, so
+``inspect`` works without them.
 """
 
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 from typing import Any, Callable, Sequence
 
@@ -93,7 +94,49 @@ def _print_actor(actor: FrozenActor, args: argparse.Namespace) -> None:
               '(batch 1024)')
 
 
-SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_inspect,)
+def _add_demo(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'demo', help='simulation + default frozen actor + live goal changes',
+        description='Start the MuJoCo simulator and the steering node as processes and drive a '
+                    'scripted scenario through ros2 parameters; print a table per segment and '
+                    'write a trajectory plot.')
+    parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('out/demo'),
+                        help='output folder (default: out/demo)')
+    parser.add_argument('--quick', action='store_true',
+                        help='only the segments the test suite runs')
+    parser.add_argument('--real-time-factor', type=float, default=4.0,
+                        help='simulated seconds per wall second (default: 4)')
+    parser.set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from poe_steer_ros.ros.demo import run_demo, summary_table  # needs rclpy: import on use
+    segments = run_demo(args.out, quick=args.quick, real_time_factor=args.real_time_factor)
+    print(summary_table(segments))
+    print(f'\nplot: {args.out / "trajectories.png"}\nsummary: {args.out / "summary.md"}\n'
+          f'node logs: {args.out / "logs"}')
+    return EXIT_OK
+
+
+def _add_bench(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'bench', help='run the benchmarks and write docs/benchmarks.md',
+        description='Time the core, the actor formats, the simulation and a control tick '
+                    'through DDS; write a markdown report with plots.')
+    parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('docs'),
+                        help='folder of benchmarks.md and its plots (default: docs)')
+    parser.add_argument('--quick', action='store_true',
+                        help='a few iterations only, to prove the benchmarks run')
+    parser.set_defaults(handler=_bench)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from poe_steer_ros.bench.report import write_report
+    print(f'wrote {write_report(args.out, quick=args.quick)}')
+    return EXIT_OK
+
+
+SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_inspect, _add_demo, _add_bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

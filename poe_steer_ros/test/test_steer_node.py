@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 import signal
@@ -19,7 +18,7 @@ from poe_steer_ros.core.steerer import Steerer
 from poe_steer_ros.ros import adapters
 from poe_steer_ros.ros.client import RosClient
 from poe_steer_ros.ros.parameters import steering_config
-from poe_steer_ros.ros.processes import NodeProcess, ros_arguments
+from poe_steer_ros.ros.processes import launch_table, NodeProcess, ros_arguments
 import pytest
 from rclpy.qos import qos_profile_sensor_data
 import torch
@@ -29,15 +28,6 @@ pytestmark = pytest.mark.ros
 
 RATE_HZ = 50.0
 TIMEOUT_S = 0.4
-LAUNCH_FILE = Path(__file__).resolve().parents[1] / 'launch' / 'steer.launch.py'
-
-
-def launch_table():
-    """Load the launch file's node table (its module level imports nothing from launch)."""
-    spec = importlib.util.spec_from_file_location('steer_launch', LAUNCH_FILE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -111,7 +101,7 @@ class Driver:
 @pytest.fixture(scope='module')
 def node(actor_manifest, tmp_path_factory) -> Iterator[NodeProcess]:
     folder = tmp_path_factory.mktemp('node')
-    table = launch_table()
+    table = launch_table('steer.launch.py')
     process = NodeProcess(table.EXECUTABLE, ros_arguments(
         params_file=write_params(folder / 'params.yaml', actor_manifest),
         remaps=dict(table.REMAPPINGS)), folder / 'node.log')

@@ -83,7 +83,9 @@ class RosClient:
             self.executor.spin_once(timeout_sec=0.01)
         return True
 
-    def _call(self, service_type: type, service: str, request: object, timeout_s: float) -> object:
+    def call(self, service_type: type, service: str, request: object,
+             timeout_s: float = 10.0) -> object:
+        """Call a service and return its response; TimeoutError if it does not answer."""
         client = self.node.create_client(service_type, service)
         try:
             if not self.spin_until(client.service_is_ready, timeout_s):
@@ -101,13 +103,13 @@ class RosClient:
         request = SetParameters.Request()
         request.parameters = [Parameter(name, value=value).to_parameter_msg()
                               for name, value in values.items()]
-        response = self._call(SetParameters, f'{node_name}/set_parameters', request, timeout_s)
+        response = self.call(SetParameters, f'{node_name}/set_parameters', request, timeout_s)
         return list(response.results)
 
     def get_parameters(self, node_name: str, names: Sequence[str],
                        timeout_s: float = 10.0) -> dict[str, object]:
         """Read parameters of ``node_name`` as Python values, as ``ros2 param get`` does."""
         request = GetParameters.Request(names=list(names))
-        response = self._call(GetParameters, f'{node_name}/get_parameters', request, timeout_s)
+        response = self.call(GetParameters, f'{node_name}/get_parameters', request, timeout_s)
         return {name: parameter_value_to_python(value)
                 for name, value in zip(names, response.values)}

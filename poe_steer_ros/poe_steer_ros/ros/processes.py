@@ -8,14 +8,16 @@ harness and the demo start node processes themselves: the installed console scri
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 import signal
 import subprocess
 import time
+from types import ModuleType
 from typing import Mapping, Sequence
 
-from ament_index_python.packages import get_package_prefix
+from ament_index_python.packages import get_package_prefix, get_package_share_directory
 
 
 def executable_path(executable: str, package: str = 'poe_steer_ros') -> Path:
@@ -24,6 +26,28 @@ def executable_path(executable: str, package: str = 'poe_steer_ros') -> Path:
     if not path.is_file():
         raise FileNotFoundError(f'{package} has no executable {executable!r} (looked at {path})')
     return path
+
+
+def launch_table(launch_file: str, package: str = 'poe_steer_ros') -> ModuleType:
+    """
+    Load an installed launch file as a module, without running it.
+
+    The package's launch files keep their node tables (executables, parameter files, remaps)
+    at module level and import ``launch`` only inside ``generate_launch_description``, so the
+    harness and the tests start processes from the same table ``ros2 launch`` uses.
+    """
+    path = Path(get_package_share_directory(package)) / 'launch' / launch_file
+    spec = importlib.util.spec_from_file_location(path.name.replace('.', '_'), path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(f'no launch file {path}')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def share_file(*parts: str, package: str = 'poe_steer_ros') -> Path:
+    """Return a file of the package's share folder."""
+    return Path(get_package_share_directory(package)).joinpath(*parts)
 
 
 def format_parameter(value: object) -> str:

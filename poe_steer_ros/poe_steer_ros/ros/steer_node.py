@@ -36,7 +36,7 @@ from rclpy.qos_overriding_options import QoSOverridingOptions
 
 NODE_NAME = 'poe_steer'
 PACKAGE = 'poe_steer_ros'
-DEFAULT_MANIFEST = Path('models') / 'default_actor.yaml'
+DEFAULT_MANIFEST = Path('models') / 'default_actor.pt.yaml'
 """Relative to the package's share folder."""
 DIAGNOSTICS_PERIOD_S = 1.0
 MISSED_DEADLINE_FACTOR = 1.5

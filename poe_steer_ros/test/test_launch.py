@@ -1,0 +1,34 @@
+"""The launch files: their node tables point at real files, and they load where launch exists."""
+
+import importlib.util
+
+from poe_steer_ros.ros.processes import executable_path, launch_table, share_file
+import pytest
+
+LAUNCH_FILES = ('steer.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py')
+HAVE_LAUNCH = all(importlib.util.find_spec(name) is not None for name in ('launch', 'launch_ros'))
+
+
+def test_node_tables_name_installed_executables_and_files() -> None:
+    steer = launch_table('steer.launch.py')
+    assert executable_path(steer.EXECUTABLE).is_file()
+    assert share_file(*steer.DEFAULT_PARAMS_FILE).is_file()
+    assert dict(steer.REMAPPINGS) == {'state': 'odom', 'command': 'cmd_vel'}
+    sim = launch_table('sim_mujoco.launch.py')
+    assert executable_path(sim.SIM_EXECUTABLE).is_file()
+    assert share_file(*sim.SIM_PARAMS_FILE).is_file()
+    gazebo = launch_table('sim_gazebo.launch.py')
+    assert share_file(*gazebo.WORLD_FILE).is_file()
+    assert share_file(*gazebo.BRIDGE_FILE).is_file()
+
+
+@pytest.mark.skipif(not HAVE_LAUNCH, reason='launch and launch_ros are not installed (the ROS 2 '
+                    'PyPI wheels do not ship them); the node tables above are tested instead')
+@pytest.mark.parametrize('launch_file', LAUNCH_FILES[:2])
+def test_launch_description_declares_described_arguments(launch_file: str) -> None:
+    from launch.actions import DeclareLaunchArgument
+    description = launch_table(launch_file).generate_launch_description()
+    arguments = [entity for entity in description.entities
+                 if isinstance(entity, DeclareLaunchArgument)]
+    assert arguments
+    assert all(argument.description for argument in arguments)
