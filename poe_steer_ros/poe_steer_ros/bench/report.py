@@ -10,13 +10,14 @@ import time
 from typing import Callable
 
 import numpy as np
-from poe_steer_ros.bench import actor_bench, core_bench, sim_bench
+from poe_steer_ros.bench import actor_bench, core_bench, dds_bench, sim_bench
 import torch
 
 BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('core', core_bench.run),
     ('actor', actor_bench.run),
     ('simulation', sim_bench.run),
+    ('control tick through DDS', dds_bench.run),
 )
 """Each entry's ``run(quick, out_dir)`` returns a markdown section and may write PNGs."""
 

@@ -18,7 +18,7 @@ from typing import Callable, Mapping, Sequence
 from nav_msgs.msg import Odometry
 import numpy as np
 from poe_steer_msgs.msg import SteeringStatus
-from poe_steer_ros.core.interfaces import BASE_X, BASE_Y
+from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
 from poe_steer_ros.ros.adapters import odometry_to_state, time_to_seconds
 from poe_steer_ros.ros.client import RosClient
 from poe_steer_ros.ros.processes import launch_table, NodeProcess, ros_arguments, share_file
@@ -36,11 +36,12 @@ class ClosedLoopError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
-    """One odometry sample: sim time (s) and planar pose (m, m)."""
+    """One odometry sample: sim time (s) and planar pose (m, m, rad)."""
 
     time_s: float
     x: float
     y: float
+    yaw: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +147,7 @@ class ClosedLoop:
     def _on_odometry(self, message: Odometry) -> None:
         state = odometry_to_state(message)
         self._samples.append(Sample(time_to_seconds(message.header.stamp), state[BASE_X],
-                                    state[BASE_Y]))
+                                    state[BASE_Y], state[BASE_YAW]))
 
     def _on_clock(self, message: Clock) -> None:
         self._sim_time_s = time_to_seconds(message.clock)
@@ -157,6 +158,11 @@ class ClosedLoop:
     def sim_time_s(self) -> float:
         """Latest simulated time seen on /clock, s."""
         return self._sim_time_s
+
+    @property
+    def statuses(self) -> Sequence[SteeringStatus]:
+        """Every status received so far."""
+        return tuple(self._statuses)
 
     @property
     def position(self) -> tuple[float, float]:

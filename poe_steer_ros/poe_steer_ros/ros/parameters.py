@@ -29,6 +29,15 @@ class SafeCommand(str, enum.Enum):
     HOLD = 'hold'
 
 
+class Trigger(str, enum.Enum):
+    """What starts a control tick (``control.trigger``)."""
+
+    TIMER = 'timer'
+    """The control.rate_hz timer, on the latest state."""
+    STATE = 'state'
+    """Each arriving state message (lowest latency); the timer only watches for stale state."""
+
+
 class Device(str, enum.Enum):
     """Where the actor runs (``actor.device``)."""
 
@@ -154,6 +163,10 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   read_only=True, choices=CommandType),
     ParameterSpec('control.rate_hz', 20.0, 'Control loop rate on the node clock, Hz.',
                   read_only=True, low=0.1, high=5000.0),
+    ParameterSpec('control.trigger', 'timer', 'What starts a control tick: the control.rate_hz '
+                  'timer on the latest state, or each arriving state message (lowest latency; '
+                  'the timer then only sends the safe command when the state goes stale).',
+                  read_only=True, choices=Trigger),
     ParameterSpec('control.state_timeout_s', 0.5, 'State older than this, s, is stale: the '
                   'safe command is sent until fresh state arrives.', low=0.001, high=3600.0),
     ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 import signal
 import subprocess
+import sys
 import time
 from types import ModuleType
 from typing import Mapping, Sequence
@@ -84,8 +85,17 @@ class NodeProcess:
     """
 
     def __init__(self, executable: str, arguments: Sequence[str], log_path: str | Path,
-                 package: str = 'poe_steer_ros', env: Mapping[str, str] | None = None) -> None:
-        self.command = [str(executable_path(executable, package)), *arguments]
+                 package: str = 'poe_steer_ros', env: Mapping[str, str] | None = None,
+                 module: bool = False) -> None:
+        """
+        Prepare ``executable`` of ``package`` with ``arguments``; nothing starts yet.
+
+        :param module: ``executable`` is a Python module run with ``python -m`` (bench tools
+            that are not installed as executables).
+        """
+        program = [sys.executable, '-m', executable] if module else [
+            str(executable_path(executable, package))]
+        self.command = [*program, *arguments]
         self.log_path = Path(log_path)
         self._env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
         self._process: subprocess.Popen[bytes] | None = None

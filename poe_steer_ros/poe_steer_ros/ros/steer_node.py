@@ -17,6 +17,7 @@ import time
 from typing import Any, Sequence
 
 from ament_index_python.packages import get_package_share_directory
+from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
 import numpy as np
@@ -27,7 +28,7 @@ from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_ros.ros import adapters
 from poe_steer_ros.ros.node_main import run_node, StartupError
-from poe_steer_ros.ros.parameters import declare, SPECS, steering_config
+from poe_steer_ros.ros.parameters import declare, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -51,6 +52,8 @@ class LatestState:
     values: dict[str, float]
     frame_id: str
     arrival_s: float
+    stamp: Time | None
+    """The message's own stamp (None for unstamped arrays): stamped commands answer with it."""
 
 
 class TimedActor:
@@ -143,7 +146,9 @@ class SteerNode(Node):
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
         self._period_s = 1.0 / self._values['control.rate_hz']
-        self.create_timer(self._period_s, self._on_tick)
+        self._tick_on_state = self._values['control.trigger'] == Trigger.STATE.value
+        self.create_timer(self._period_s,
+                          self._on_watchdog if self._tick_on_state else self._on_tick)
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         warmup = self._actor.warmup_latency_s
         self.get_logger().info(
@@ -263,8 +268,11 @@ class SteerNode(Node):
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
         self._state_rejection = ''
-        frame = getattr(getattr(message, 'header', None), 'frame_id', '')
-        self._state = LatestState(values, frame, self._now_s())
+        header = getattr(message, 'header', None)
+        self._state = LatestState(values, header.frame_id if header else '', self._now_s(),
+                                  header.stamp if header else None)
+        if self._tick_on_state:
+            self._on_tick()
 
     def _on_goal_pose(self, message: PoseStamped) -> None:
         state_frame = self._state.frame_id if self._state else ''
@@ -328,15 +336,27 @@ class SteerNode(Node):
                 command = self._steerer.safe_command(self._values['control.safe_command'])
                 detail = str(error)
         self._counters['stale_ticks'] += stale
-        self._publish_command(command)
+        self._publish_command(command, state.stamp if telemetry is not None else None)
         self._publish_status(now_s, command, telemetry, state, state_age_s, stale, detail,
                              tick_start)
 
-    def _publish_command(self, command: np.ndarray) -> None:
+    def _on_watchdog(self) -> None:
+        """With ticks triggered by state messages: keep sending the safe command while stale."""
+        state = self._state
+        if state is None or (self._now_s() - state.arrival_s
+                             > self._values['control.state_timeout_s']):
+            self._on_tick()
+
+    def _publish_command(self, command: np.ndarray, state_stamp: Time | None = None) -> None:
+        """
+        Publish a command; a stamped one carries the stamp of the state it answers.
+
+        The safe command, which answers no state, is stamped with the node clock's now.
+        """
         message = self._command_message
         adapters.fill_command(message, command, self._action_names)
         if hasattr(message, 'header'):
-            message.header.stamp = self.get_clock().now().to_msg()
+            message.header.stamp = state_stamp or self.get_clock().now().to_msg()
             message.header.frame_id = 'base_link'
         self._command_publisher.publish(message)
 

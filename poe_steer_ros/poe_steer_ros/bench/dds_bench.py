@@ -1,0 +1,194 @@
+"""
+Latency of a control tick through DDS: state in, command out, with the actor running.
+
+A driver (this process) publishes Odometry at 500 Hz and 1 kHz stamped with its send time;
+the node under test answers each state with a TwistStamped carrying that stamp
+(``control.trigger: state``). Latency is receive time minus stamp, on the same system clock.
+Cases: (a) a bare rclpy relay, the floor; (b) the steering node with the frozen rule; (c) PoE;
+(d) PoE with the KL-budget selector; (e) PoE with the actor on CUDA, when present.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+import tempfile
+import time
+from typing import Mapping
+
+from geometry_msgs.msg import TwistStamped
+from matplotlib.figure import Figure
+from nav_msgs.msg import Odometry
+import numpy as np
+from poe_steer_ros.ros.client import RosClient
+from poe_steer_ros.ros.processes import launch_table, NodeProcess, ros_arguments, share_file
+from rclpy.qos import qos_profile_sensor_data
+import torch
+
+RATES_HZ = (500, 1000)
+STEER_OVERRIDES = {'command.type': 'twist_stamped', 'control.trigger': 'state',
+                   'control.rate_hz': 50.0, 'actor.device': 'cpu', 'goal': [3.0, 0.0]}
+"""The node answers each state; its timer (50 Hz) only watches for stale state."""
+READY_LINE = re.compile(r'\[INFO\] \[(?P<stamp>[0-9.]+)\] \[poe_steer\]: actor .* warm-up')
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One node under test."""
+
+    label: str
+    steer_parameters: Mapping[str, object] | None
+    """None: the bare relay."""
+
+
+CASES = (
+    Case('(a) relay', None),
+    Case('(b) frozen', {'steering.rule': 'frozen'}),
+    Case('(c) poe', {'steering.rule': 'poe', 'steering.alpha': 0.5}),
+    Case('(d) poe + KL budget', {'steering.rule': 'poe', 'steering.alpha': 0.9,
+                                 'steering.kl_budget': 0.05}),
+)
+CUDA_CASE = Case('(e) poe on CUDA', {'steering.rule': 'poe', 'steering.alpha': 0.5,
+                                     'actor.device': 'cuda'})
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Latencies (s) of one case at one rate."""
+
+    label: str
+    rate_hz: int
+    latencies_s: np.ndarray
+    sent: int
+    first_command_after_ready_s: float
+
+    @property
+    def missed(self) -> int:
+        """States that got no command back."""
+        return self.sent - int(self.latencies_s.size)
+
+    def percentile_ms(self, q: float) -> float:
+        """Latency percentile, ms (NaN without samples)."""
+        return float(np.percentile(self.latencies_s, q) * 1e3) if self.latencies_s.size else \
+            float('nan')
+
+
+def start_node(case: Case, log_path: pathlib.Path, topics: dict[str, str]) -> NodeProcess:
+    """Start the relay or the steering node, wired to the driver's topics."""
+    if case.steer_parameters is None:
+        return NodeProcess('poe_steer_ros.bench.relay', ros_arguments(remaps=topics), log_path,
+                           module=True).start()
+    steer = launch_table('steer.launch.py')
+    return NodeProcess(steer.EXECUTABLE, ros_arguments(
+        params_file=share_file(*steer.DEFAULT_PARAMS_FILE),
+        parameters={**STEER_OVERRIDES, **case.steer_parameters}, remaps=topics),
+        log_path).start()
+
+
+def measure(case: Case, rate_hz: int, duration_s: float, log_dir: pathlib.Path) -> Result:
+    """Drive one case at one rate; return its latencies."""
+    tag = re.sub(r'\W+', '_', f'{case.label}_{rate_hz}').strip('_')
+    topics = {'state': f'/bench/{tag}/odom', 'command': f'/bench/{tag}/cmd_vel'}
+    latencies: list[float] = []
+    with RosClient(f'bench_driver_{tag}') as client:
+        clock = client.node.get_clock()
+        first_command: list[float] = []
+
+        recorded: set[int] = set()
+
+        def on_command(message: TwistStamped) -> None:
+            now = clock.now().nanoseconds
+            stamp = message.header.stamp.sec * 1_000_000_000 + message.header.stamp.nanosec
+            if not first_command:
+                first_command.append(time.time())
+            if stamp in recorded:
+                recorded.discard(stamp)
+                latencies.append((now - stamp) * 1e-9)
+
+        client.node.create_subscription(TwistStamped, topics['command'], on_command, 100)
+        publisher = client.node.create_publisher(Odometry, topics['state'],
+                                                 qos_profile_sensor_data)
+        state = Odometry()
+        state.header.frame_id = 'odom'
+        state.pose.pose.orientation.w = 1.0
+        state.twist.twist.linear.x = 0.2
+        sent = [0]
+        recording = [False]
+
+        def publish() -> None:
+            now = clock.now()
+            state.header.stamp = now.to_msg()
+            if recording[0]:
+                recorded.add(now.nanoseconds)
+                sent[0] += 1
+            publisher.publish(state)
+
+        process = start_node(case, log_dir / f'{tag}.log', topics)
+        try:
+            client.node.create_timer(1.0 / rate_hz, publish)
+            if not client.spin_until(lambda: bool(first_command), 60.0):
+                raise RuntimeError(f'{case.label}: no command within 60 s:\n{process.output()}')
+            client.spin_for(1.0)  # warm-up: discovery settled, caches hot
+            recording[0] = True
+            client.spin_for(duration_s)
+            recording[0] = False
+            client.spin_for(0.5)  # answers still in flight count; later ones are missed
+        finally:
+            process.stop()
+        ready = READY_LINE.search(process.output())
+        first_after_ready = first_command[0] - float(ready['stamp']) if ready else float('nan')
+    return Result(case.label, rate_hz, np.asarray(latencies), sent[0], first_after_ready)
+
+
+def plot_histogram(results: list[Result], path: pathlib.Path) -> None:
+    """Latency histograms at each rate, one line per case."""
+    figure = Figure(figsize=(10, 4))
+    for index, rate_hz in enumerate(RATES_HZ):
+        axes = figure.add_subplot(1, len(RATES_HZ), index + 1)
+        for result in (r for r in results if r.rate_hz == rate_hz):
+            if result.latencies_s.size:
+                axes.hist(result.latencies_s * 1e3, bins=np.logspace(-2, 1.3, 80),
+                          histtype='step', label=result.label)
+        axes.set_xscale('log')
+        axes.set_xlabel('state -> command latency (ms)')
+        axes.set_ylabel('ticks')
+        axes.set_title(f'{rate_hz} Hz')
+        axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
+    """Measure every case at every rate; return a markdown section."""
+    duration_s = 1.0 if quick else 10.0
+    cases = CASES + ((CUDA_CASE,) if torch.cuda.is_available() else ())
+    with tempfile.TemporaryDirectory() as log_dir:
+        results = [measure(case, rate, duration_s, pathlib.Path(log_dir))
+                   for rate in RATES_HZ for case in cases]
+    lines = ['## Control tick through DDS', '',
+             f'State published at each rate for {duration_s:g} s per case (after 1 s of '
+             'warm-up); the node answers each state (`control.trigger: state`) with a '
+             'TwistStamped carrying the state stamp. Latency = receive time - stamp (same '
+             'clock). Missed = states without an answer.'
+             + ('' if torch.cuda.is_available() else ' No CUDA here: case (e) not run.'), '',
+             '| case | rate (Hz) | p50 (ms) | p99 (ms) | max (ms) | answered | missed |',
+             '| --- | --- | --- | --- | --- | --- | --- |']
+    for result in results:
+        lines.append(f'| {result.label} | {result.rate_hz} | {result.percentile_ms(50):.3f} | '
+                     f'{result.percentile_ms(99):.3f} | {result.percentile_ms(100):.3f} | '
+                     f'{result.latencies_s.size} | {result.missed} |')
+    lines += ['', '| ratio at p50 | 500 Hz | 1000 Hz |', '| --- | --- | --- |']
+    by_key = {(r.label[:3], r.rate_hz): r for r in results}
+    for name, numerator, denominator in (('(c)/(a) poe / relay', '(c)', '(a)'),
+                                         ('(c)/(b) poe / frozen', '(c)', '(b)')):
+        ratios = [by_key[numerator, rate].percentile_ms(50)
+                  / by_key[denominator, rate].percentile_ms(50) for rate in RATES_HZ]
+        lines.append(f'| {name} | {ratios[0]:.2f} | {ratios[1]:.2f} |')
+    poe = by_key['(c)', RATES_HZ[0]]
+    lines += ['', f'First command {poe.first_command_after_ready_s:.3f} s after the node logged '
+              'that its actor was loaded, verified and warmed up (case (c), 500 Hz).']
+    if out_dir is not None:
+        plot_histogram(results, out_dir / 'tick_latency.png')
+        lines += ['', '![tick latency histogram](tick_latency.png)']
+    return '\n'.join(lines)
