@@ -217,3 +217,23 @@ def declare(node: Any, specs: Iterable[ParameterSpec] = PARAMETERS) -> dict[str,
             parameter.value, (list, tuple)) else (
             [] if parameter.value is None else parameter.value)
     return values
+
+
+def markdown_table(specs: Iterable[ParameterSpec] = PARAMETERS) -> str:
+    """Return the parameter reference of docs/parameters.md (regenerate: python -m this module)."""
+    lines = ['| parameter | default | read-only | range | description |',
+             '| --- | --- | --- | --- | --- |']
+    for spec in specs:
+        value_range = '' if spec.low is None else f'[{spec.low:g}, {spec.high:g}]'
+        lines.append(f'| `{spec.name}` | `{spec.default!r}` | {"yes" if spec.read_only else ""} '
+                     f'| {value_range} | {spec.descriptor().description} |')
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    print('# Parameters of the steering node `poe_steer`\n\n'
+          'Generated from `poe_steer_ros/ros/parameters.py` '
+          '(`python -m poe_steer_ros.ros.parameters > docs/parameters.md`). Read-only '
+          'parameters need a restart; the others change live with `ros2 param set`. '
+          'Invalid sets are rejected with a reason and the old value stays.\n')
+    print(markdown_table())
