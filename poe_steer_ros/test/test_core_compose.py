@@ -56,6 +56,19 @@ def test_alpha_one_reproduces_the_prior(pair):
     np.testing.assert_array_equal(additive.std, actor.std)
 
 
+@given(st.floats(-20.0, 20.0), st.floats(-20.0, 20.0))
+def test_poe_at_alpha_one_stays_exact_for_extreme_std_ratios(actor_log_std, prior_log_std):
+    """The scale (1 - alpha) + alpha r must not cancel when the prior is far wider."""
+    actor = DiagGaussian(np.array([0.5]), np.exp(np.array([actor_log_std])))
+    prior = DiagGaussian(np.array([-1.0]), np.exp(np.array([prior_log_std])))
+    pair = GaussianPair(actor, prior)
+    composed = pair.compose(Rule.POE, 1.0).gaussian
+    np.testing.assert_allclose(composed.mean, prior.mean, rtol=1e-12)
+    np.testing.assert_allclose(composed.std, prior.std, rtol=1e-12)
+    assert pair.kl_to_actor(Rule.POE, 1.0) == pytest.approx(float(kl_divergence(prior, actor)),
+                                                            rel=1e-9)
+
+
 @given(gaussian_pairs(), st.floats(0.0, 0.999))
 def test_poe_and_kl_means_agree_and_covariances_differ_by_one_plus_beta(pair, alpha):
     actor, prior = pair

@@ -155,12 +155,12 @@ def test_external_prior_validates_and_expires():
 
 
 @pytest.mark.parametrize('changes, field', [
-    (dict(type='magic'), 'prior.type'),
-    (dict(k_linear=-1.0), 'prior.k_linear'),
-    (dict(std_angular=0.0), 'prior.std_angular'),
-    (dict(goal_radius_m=math.inf), 'prior.goal_radius_m'),
-    (dict(std_joint='wide'), 'prior.std_joint'),
-    (dict(joint_names=('a', 'a')), 'prior.joint_names'),
+    ({'type': 'magic'}, 'prior.type'),
+    ({'k_linear': -1.0}, 'prior.k_linear'),
+    ({'std_angular': 0.0}, 'prior.std_angular'),
+    ({'goal_radius_m': math.inf}, 'prior.goal_radius_m'),
+    ({'std_joint': 'wide'}, 'prior.std_joint'),
+    ({'joint_names': ('a', 'a')}, 'prior.joint_names'),
 ])
 def test_prior_config_rejects_bad_values_naming_the_parameter(changes, field):
     with pytest.raises(ValueError, match=field):

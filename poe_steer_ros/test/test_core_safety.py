@@ -15,7 +15,7 @@ RATE = np.array([1.0, np.inf, 2.0])
 
 
 def make_envelope(**changes) -> SafetyEnvelope:
-    fields = dict(command_low=LOW, command_high=HIGH, max_rate_per_s=RATE)
+    fields = {'command_low': LOW, 'command_high': HIGH, 'max_rate_per_s': RATE}
     fields.update(changes)
     return SafetyEnvelope(**fields)
 
@@ -33,14 +33,14 @@ def test_envelope_is_read_only_and_independent_of_its_inputs():
 
 
 @pytest.mark.parametrize('changes, field', [
-    (dict(command_low=[0.0, 0.0, 0.9]), 'command_low and command_high'),
-    (dict(command_high=[1.0, 1.0]), 'one length'),
-    (dict(max_rate_per_s=[1.0, 0.0, 1.0]), 'max_rate_per_s'),
-    (dict(max_rate_per_s=[1.0, np.nan, 1.0]), 'max_rate_per_s'),
-    (dict(alpha_max=1.5), 'alpha_max'),
-    (dict(fallback='brake'), 'fallback'),
-    (dict(command_low='abc'), 'command_low'),
-    (dict(command_low=[]), 'command_low'),
+    ({'command_low': [0.0, 0.0, 0.9]}, 'command_low and command_high'),
+    ({'command_high': [1.0, 1.0]}, 'one length'),
+    ({'max_rate_per_s': [1.0, 0.0, 1.0]}, 'max_rate_per_s'),
+    ({'max_rate_per_s': [1.0, np.nan, 1.0]}, 'max_rate_per_s'),
+    ({'alpha_max': 1.5}, 'alpha_max'),
+    ({'fallback': 'brake'}, 'fallback'),
+    ({'command_low': 'abc'}, 'command_low'),
+    ({'command_low': []}, 'command_low'),
 ])
 def test_invalid_envelopes_are_rejected_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):

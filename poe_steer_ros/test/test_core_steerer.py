@@ -49,7 +49,7 @@ def observe(state, goal):
 
 
 def envelope(**changes) -> SafetyEnvelope:
-    fields = dict(command_low=LOW, command_high=HIGH, max_rate_per_s=[np.inf, np.inf])
+    fields = {'command_low': LOW, 'command_high': HIGH, 'max_rate_per_s': [np.inf, np.inf]}
     fields.update(changes)
     return SafetyEnvelope(**fields)
 
@@ -301,6 +301,8 @@ def test_gaussian_actors_clip_instead_of_squashing():
 
 
 class _LinearPrior(torch.nn.Module):
+    """A learned prior whose pre-squash mean is a tenth of the goal."""
+
     def forward(self, obs: torch.Tensor, goal: torch.Tensor):
         return goal[:, :2] * 0.1, torch.full_like(goal[:, :2], -1.0)
 
@@ -314,15 +316,15 @@ def test_learned_prior_is_composed_in_pre_squash_space():
 
 
 @pytest.mark.parametrize('changes, field', [
-    (dict(alpha=1.5), 'alpha'),
-    (dict(beta=-1.0), 'beta'),
-    (dict(kl_budget=math.nan), 'kl_budget'),
-    (dict(alpha_ramp_s=-1.0), 'alpha_ramp_s'),
-    (dict(rule='blend'), 'rule'),
-    (dict(action_mode='greedy'), 'action_mode'),
-    (dict(seed=-1), 'seed'),
-    (dict(seed=1.5), 'seed'),
-    (dict(prior={'type': 'pose'}), 'prior'),
+    ({'alpha': 1.5}, 'alpha'),
+    ({'beta': -1.0}, 'beta'),
+    ({'kl_budget': math.nan}, 'kl_budget'),
+    ({'alpha_ramp_s': -1.0}, 'alpha_ramp_s'),
+    ({'rule': 'blend'}, 'rule'),
+    ({'action_mode': 'greedy'}, 'action_mode'),
+    ({'seed': -1}, 'seed'),
+    ({'seed': 1.5}, 'seed'),
+    ({'prior': {'type': 'pose'}}, 'prior'),
 ])
 def test_config_rejects_bad_values_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):

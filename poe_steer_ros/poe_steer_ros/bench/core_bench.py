@@ -46,6 +46,11 @@ def _states(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[DiagGauss
     return actor, prior
 
 
+def _to_torch(gaussian: DiagGaussian) -> DiagGaussian:
+    """Return the Gaussian as float64 torch tensors (sharing memory)."""
+    return DiagGaussian(torch.from_numpy(gaussian.mean), torch.from_numpy(gaussian.std))
+
+
 def _budget(actor: DiagGaussian, prior: DiagGaussian, mode: str) -> float:
     """Return the KL budget of a selector mode for these states."""
     kls = np.asarray(GaussianPair(actor, prior).kl_to_actor(Rule.POE, ALPHA))
@@ -98,8 +103,8 @@ def _measure(dim: int, backend: str, batch: int, mode: str,
     else:
         inputs = [(actor, prior)]
     if backend == 'torch':
-        inputs = [tuple(DiagGaussian(torch.from_numpy(g.mean), torch.from_numpy(g.std))
-                        for g in pair) for pair in inputs]
+        inputs = [(_to_torch(actor_state), _to_torch(prior_state))
+                  for actor_state, prior_state in inputs]
     previous = np.zeros((dim,) if batch == 1 else (batch, dim))
     bound_fraction = float(np.mean(
         [np.mean(np.asarray(fuse(Rule.POE, GaussianPair(*pair), ALPHA, budget)[1].binding))
@@ -128,7 +133,8 @@ def _steerer_step_us(calls: int) -> float:
                          state[BASE_YAW], state[BASE_V]])
 
     steerer = Steerer(LinearActor(), observe,
-                      SafetyEnvelope([-0.5, -1.5], [0.5, 1.5], [1.0, 3.0]), SteeringConfig())
+                      SafetyEnvelope(LinearActor.action_low, LinearActor.action_high,
+                                     np.array([1.0, 3.0])), SteeringConfig())
     state = {BASE_X: 0.3, BASE_Y: -0.2, BASE_YAW: 0.4, BASE_V: 0.1, BASE_W: 0.0}
     goal = np.array([1.0, 0.5])
     times = _time_calls(lambda index: steerer.step(state, goal, index * DT_S), calls)
@@ -189,10 +195,10 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         f'Wall-clock time per call of the chain `Steerer.step` runs once the actor and the '
         f'prior have given their pre-squash Gaussians: PoE(alpha={ALPHA}) with the KL-budget '
         f'selector off, on but not binding (budget twice the largest KL at alpha), or binding '
-        f'(0.3x the median KL; safeguarded Newton per state), then the finiteness guard, tanh squash, unscaling and '
-        f'the envelope (bounds and rate limits). Single states cycle through {POOL} random '
-        f'states; batches hold {BIG_BATCH}. {calls_single} single calls, {calls_batch} batch '
-        f'calls, one torch thread, float64 throughout.',
+        f'(0.3x the median KL; safeguarded Newton per state), then the finiteness guard, tanh '
+        f'squash, unscaling and the envelope (bounds and rate limits). Single states cycle '
+        f'through {POOL} random states; batches hold {BIG_BATCH}. {calls_single} single '
+        f'calls, {calls_batch} batch calls, one torch thread, float64 throughout.',
         '',
         '| d | backend | batch | selector | median per call (us) | p99 per call (us) | '
         'per state (us) | states where budget bound |',

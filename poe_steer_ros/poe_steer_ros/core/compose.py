@@ -18,9 +18,9 @@ Per action dimension, with precisions ``lam = 1 / std**2`` (see docs/paper-notes
 PoE and KL-reg are computed in ratio form: with ``r = lam_G / lam_A`` and a weight ``t``
 (alpha or beta), ``lam = lam_A * s`` where ``s = 1 + t q`` and the slope ``q`` is ``r - 1``
 (PoE) or ``r`` (KL-reg). Then ``w = t r / s``, ``std = std_A / sqrt(s)`` and
-``KL(composed || actor) = 0.5 sum(log1p(t q) - t q / s + w**2 z**2)`` with
-``z**2 = (mu_G - mu_A)**2 lam_A`` (log1p keeps tiny KLs accurate, so a zero budget selects a
-zero weight). The KL-budget selector walks the same path.
+``KL(composed || actor) = 0.5 sum(log s - t q / s + w**2 z**2)`` with
+``z**2 = (mu_G - mu_A)**2 lam_A`` (``log s`` as ``log1p(t q)`` keeps tiny KLs accurate, so a
+zero budget selects a zero weight). The KL-budget selector walks the same path.
 """
 
 from __future__ import annotations
@@ -28,15 +28,13 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from typing import NamedTuple, TYPE_CHECKING, Union
+from typing import Any, NamedTuple
 
-from poe_steer_ros.core.gaussian import array_namespace, DiagGaussian, FullGaussian, sum_last
+from poe_steer_ros.core.gaussian import (Array, array_namespace, DiagGaussian, FullGaussian,
+                                         sum_last)
 
-if TYPE_CHECKING:
-    from poe_steer_ros.core.gaussian import Array
-
-    Weight = Union[float, Array]
-    """A rule's weight: one float, or one value per state of a batch (shape ``(N,)``)."""
+Weight = Any
+"""A rule's weight: one float, or one value per state of a batch (array of shape ``(N,)``)."""
 
 
 class Rule(str, enum.Enum):
@@ -161,8 +159,12 @@ class GaussianPair:
             return last
         t = _column(weight)
         t_ratio = t * self.precision_ratio
-        step = t_ratio - t if rule is Rule.POE else t_ratio
-        scale = step + 1.0
+        if rule is Rule.POE:
+            # s = (1 - t) + t r stays exact where the prior dominates (t -> 1 with r << 1),
+            # where 1 + t q would cancel; t q stays exact where s is near 1.
+            step, scale = t_ratio - t, t_ratio + (1.0 - t)
+        else:
+            step, scale = t_ratio, t_ratio + 1.0
         path = _Path(rule, weight, step, scale, t_ratio / scale)
         self._last_path = path
         return path
@@ -202,9 +204,22 @@ class GaussianPair:
         return self._path_kl(self._path(rule, weight))
 
     def _path_kl(self, path: _Path) -> Weight:
-        """Return ``0.5 sum(log1p(t q) - t q / s + w**2 z**2)``."""
-        step, prior_weight = path.step, path.prior_weight
-        return 0.5 * sum_last(self._xp.log1p(step) - step / path.scale
+        """
+        Return ``0.5 sum(log s - t q / s + w**2 z**2)``.
+
+        ``log s`` is ``log1p(t q)``, accurate for tiny KLs. PoE's ``s >= 1 - t`` can approach 0
+        once ``t > 0.5`` (where ``t q -> -1`` has lost its digits); there ``log s`` is taken
+        directly.
+        """
+        xp = self._xp
+        step, scale, prior_weight = path.step, path.scale, path.prior_weight
+        weight = path.weight
+        if path.rule is Rule.POE and not (isinstance(weight, float) and weight <= 0.5):
+            accurate = scale > 0.5
+            log_scale = xp.where(accurate, xp.log1p(step * accurate), xp.log(scale))
+        else:
+            log_scale = xp.log1p(step)
+        return 0.5 * sum_last(log_scale - step / scale
                               + prior_weight * prior_weight * self.scaled_gap_sq)
 
     def kl_slope(self, rule: Rule, weight: Weight) -> Weight:

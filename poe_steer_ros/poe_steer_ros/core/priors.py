@@ -19,15 +19,17 @@ import numpy as np
 from poe_steer_ros.core.gaussian import DiagGaussian
 from poe_steer_ros.core.interfaces import (BASE_X, BASE_Y, BASE_YAW, joint_position_key,
                                            RobotState, Space)
-import transforms3d
+import transforms3d  # type: ignore[import-untyped]
 
 
 @runtime_checkable
 class GoalPrior(Protocol):
     """What the Steerer needs from a goal prior."""
 
-    space: Space
-    """The space of the returned Gaussian (COMMAND, ACTION or PRE_SQUASH)."""
+    @property
+    def space(self) -> Space:
+        """Return the space of the returned Gaussian (COMMAND, ACTION or PRE_SQUASH)."""
+        ...
 
     def __call__(self, state: RobotState, goal: np.ndarray, obs: np.ndarray) -> DiagGaussian:
         """Return the prior's Gaussian over the action for this state and goal."""
@@ -147,6 +149,9 @@ class PoseAttractorPrior:
     yaw near the goal (``e_yaw = 0`` without a goal yaw, so the bearing fades out there).
     At the goal pose the mean is exactly zero. The std grows with distance (linear) and with
     the heading error (angular). Command order: [linear x (m/s), angular z (rad/s)].
+    Far away the mean exceeds the command bounds; the Steerer clips it there and, for
+    tanh-Gaussian actors, the delta method inflates its pre-squash std (``ATANH_CLIP_EPS``),
+    so together with the growing std a far goal steers gently and a near one firmly.
     """
 
     space = Space.COMMAND
@@ -247,7 +252,7 @@ class LearnedPrior:
             path = pathlib.Path(model)
             if not path.is_file():
                 raise FileNotFoundError(f'learned prior model {path} does not exist')
-            model = torch.jit.load(str(path), map_location='cpu')
+            model = torch.jit.load(str(path), map_location='cpu')  # type: ignore[no-untyped-call]
         self._torch = torch
         self._module = model.eval()
         parameter = next(iter(model.parameters()), None)

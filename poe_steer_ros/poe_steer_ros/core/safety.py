@@ -82,7 +82,8 @@ class SafetyEnvelope:
 
     def zero_command(self) -> np.ndarray:
         """Return zero clipped into the bounds (a new array)."""
-        return np.minimum(np.maximum(0.0, self.command_low), self.command_high)
+        zero: np.ndarray = np.minimum(np.maximum(0.0, self.command_low), self.command_high)
+        return zero
 
     def clamp(self, command: np.ndarray, previous: np.ndarray | None,
               dt_s: float) -> tuple[np.ndarray, bool]:

@@ -17,16 +17,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from typing import Any, Callable, ContextManager, TYPE_CHECKING
+from typing import Any, Callable, ContextManager
 
 import numpy as np
 
-from poe_steer_ros.core.compose import Composition, GaussianPair, Rule, WEIGHTED_RULES
-from poe_steer_ros.core.gaussian import array_namespace, sum_last
-
-if TYPE_CHECKING:
-    from poe_steer_ros.core.compose import Weight
-    from poe_steer_ros.core.gaussian import Array
+from poe_steer_ros.core.compose import Composition, GaussianPair, Rule, Weight, WEIGHTED_RULES
+from poe_steer_ros.core.gaussian import Array, array_namespace, sum_last
 
 _EPS = float(np.finfo(np.float64).eps)
 """The bracket cannot usefully shrink below a few float64 epsilons."""
@@ -47,7 +43,7 @@ class Selection:
 def _check(rule: Rule, kl_budget: float, max_weight: float) -> None:
     """Reject rules without a weight, negative budgets and negative caps."""
     if rule not in WEIGHTED_RULES:
-        raise ValueError(f'rule {rule.value} has no weight to select; use poe, kl or additive')
+        raise ValueError(f'rule {rule!r} has no weight to select; use poe, kl or additive')
     if not kl_budget >= 0.0:
         raise ValueError(f'kl_budget must be >= 0 nats, got {kl_budget}')
     upper = math.inf if rule is Rule.KL else 1.0
@@ -105,33 +101,33 @@ def _choose(condition: bool, if_true: float, if_false: float) -> float:
 
 
 def _next_weight(where: Callable[..., Any], weight: Weight, kl: Weight, slope: Weight,
-                 target: float, lower: Weight, kl_lower: Weight, upper: Weight,
-                 kl_upper: Weight) -> Weight:
+                 target: float, lower: Weight, upper: Weight) -> Weight:
     """
-    Return the next iterate: Newton if it stays strictly inside the bracket, else regula falsi.
+    Return the Newton step if it stays strictly inside the bracket, else the midpoint.
 
-    Bisection is the last resort. ``where`` is ``_choose`` for floats or ``xp.where`` for arrays.
+    ``where`` is ``_choose`` for floats or ``xp.where`` for arrays.
     """
     newton = weight - (kl - target) / slope
-    secant = lower + (upper - lower) * (target - kl_lower) / (kl_upper - kl_lower)
-    midpoint = 0.5 * (lower + upper)
-    return where((newton > lower) & (newton < upper), newton,
-                 where((secant > lower) & (secant < upper), secant, midpoint))
+    return where((newton > lower) & (newton < upper), newton, 0.5 * (lower + upper))
 
 
 def _start(where: Callable[..., Any], rule: Rule, pair: GaussianPair, target: float,
            max_weight: float, kl_max: Weight, slope_max: Weight) -> Weight:
     """
-    Return the larger of two first guesses.
+    Return the larger of two first guesses that fall inside ``(0, max_weight)``.
 
-    One is the small-weight expansion ``KL ~ 0.5 C t**2`` with ``C = sum(0.5 q**2 + z**2 r**2)``,
-    the other a Newton step back from the cap. Where the KL is concave (it grows like log t once
-    the prior dominates) both lie below the root, so the larger is the better one.
+    One is the small-weight expansion ``KL ~ 0.5 C t**2`` with ``C = sum(0.5 q**2 + z**2 r**2)``
+    (exact while the KL is quadratic), the other a Newton step back from the cap (good where
+    the KL is steep there). Both tend to undershoot where the KL grows like log t, hence the
+    larger; an overshoot only costs a bisection. Without a usable guess, start at the midpoint.
     """
     half_slope_sq, gap_sq_ratio_sq = pair.slope_terms(rule)
     quadratic = (2.0 * target / sum_last(half_slope_sq + gap_sq_ratio_sq)) ** 0.5
     from_cap = max_weight - (kl_max - target) / slope_max
-    return where(quadratic > from_cap, quadratic, from_cap)
+    quadratic = where((quadratic > 0.0) & (quadratic < max_weight), quadratic, 0.0)
+    from_cap = where((from_cap > 0.0) & (from_cap < max_weight), from_cap, 0.0)
+    best = where(quadratic > from_cap, quadratic, from_cap)
+    return where(best > 0.0, best, 0.5 * max_weight)
 
 
 def _select_single(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
@@ -145,30 +141,28 @@ def _select_single(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight:
     target = kl_budget * (1.0 - 0.5 * rtol)
     accept = kl_budget * (1.0 - rtol)
     shortest = 4.0 * _EPS * max(max_weight, 1.0)
-    lower, kl_lower, upper, kl_upper = 0.0, 0.0, max_weight, kl_max
+    lower, kl_lower, upper = 0.0, 0.0, max_weight
     slope_max = _positive(float(pair.kl_slope(rule, max_weight)))
     weight = float(_start(_choose, rule, pair, target, max_weight, kl_max, slope_max))
     for _ in range(max_iter):
-        if not lower < weight < upper:
-            weight = 0.5 * (lower + upper)
         kl = float(pair.kl_to_actor(rule, weight))
         if kl <= kl_budget:
             lower, kl_lower = weight, kl
             if kl >= accept:
                 break
         elif kl > kl_budget:
-            upper, kl_upper = weight, kl
+            upper = weight
         else:
             break
         if upper - lower <= shortest:
             break
         slope = _positive(float(pair.kl_slope(rule, weight)))
-        weight = _next_weight(_choose, weight, kl, slope, target, lower, kl_lower, upper, kl_upper)
+        weight = _next_weight(_choose, weight, kl, slope, target, lower, upper)
     return Selection(lower, kl_lower, True)
 
 
 def _positive(slope: float) -> float:
-    """Map a zero or NaN slope to inf, so that Newton stalls and regula falsi takes over."""
+    """Map a zero or NaN slope to inf, so that Newton stalls and bisection takes over."""
     return slope if slope > 0.0 else math.inf
 
 
@@ -187,10 +181,8 @@ def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
     upper = xp.full_like(kl_max, max_weight)
     lower = where(feasible, upper, zeros)
     kl_lower = where(feasible, kl_max, zeros)
-    kl_upper = kl_max
     done = feasible | xp.isnan(kl_max)
     weight = _start(where, rule, pair, target, max_weight, kl_max, slope_max)
-    weight = where((weight > lower) & (weight < upper), weight, 0.5 * (lower + upper))
     shortest = 4.0 * _EPS * max(max_weight, 1.0)
     for _ in range(max_iter):
         kl = pair.kl_to_actor(rule, weight)
@@ -199,13 +191,12 @@ def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
         lower = where(below, weight, lower)
         kl_lower = where(below, kl, kl_lower)
         upper = where(above, weight, upper)
-        kl_upper = where(above, kl, kl_upper)
         done = (done | (below & (kl >= kl_budget * (1.0 - rtol))) | ~(below | above)
                 | (upper - lower <= shortest))
         if bool(done.all()):
             break
         slope = pair.kl_slope(rule, weight)
-        weight = _next_weight(where, weight, kl, slope, target, lower, kl_lower, upper, kl_upper)
+        weight = _next_weight(where, weight, kl, slope, target, lower, upper)
     return Selection(lower, kl_lower, lower < max_weight)
 
 

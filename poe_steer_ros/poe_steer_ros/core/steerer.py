@@ -61,22 +61,24 @@ class SteeringConfig:
     """Runtime steering settings; field names are the ROS parameter names ('.' -> '_')."""
 
     rule: Rule = Rule.POE
-    """Frozen | poe | kl | additive | prior_only."""
+    """The composition rule: frozen, poe, kl, additive or prior_only."""
     alpha: float = 0.5
     """Prior weight of poe and additive, in [0, 1]."""
     beta: float = 1.0
     """KL-regularisation weight of kl, >= 0."""
     kl_budget: float = 0.0
     """
-    Nats; > 0 lets the selector lower the weight of poe, kl and additive per state to keep
-    KL(composed || actor) within it. 0 disables it; frozen and prior_only ignore it.
+    KL budget in nats. Above 0 the selector lowers the weight per state so that
+    KL(composed || actor) stays within it: alpha in [0, min(alpha, alpha_max)] for poe and
+    additive (additive in closed form), beta in [0, min(beta, alpha_max / (1 - alpha_max))]
+    along the KL-reg path for kl. 0 disables it; frozen and prior_only ignore it.
     """
     alpha_ramp_s: float = 1.0
     """Seconds over which a new weight is reached from the one in force."""
     prior: PriorConfig = dataclasses.field(default_factory=PriorConfig)
     """The goal prior's settings (``prior.*`` parameters)."""
     action_mode: ActionMode = ActionMode.MEAN
-    """Mean (deterministic) or sample (from the composed Gaussian)."""
+    """Command from the composed mean (deterministic) or from a sample of it."""
     seed: int = 0
     """Seed of the sampler used in sample mode."""
 
@@ -350,6 +352,8 @@ class Steerer:
              now_s: float) -> tuple[np.ndarray, Telemetry]:
         """
         Map (state, goal, now) to a command inside the envelope, plus telemetry.
+
+        Rate limits use the time since the previous step, so the first step is only bounded.
 
         :param state: the robot state (canonical keys of ``core.interfaces``).
         :param goal: the goal vector the prior and the observation builder understand.
