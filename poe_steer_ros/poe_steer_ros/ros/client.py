@@ -14,6 +14,7 @@ from typing import Callable, Sequence, TypeVar
 from rcl_interfaces.msg import SetParametersResult
 from rcl_interfaces.srv import GetParameters, SetParameters
 import rclpy
+from rclpy.client import Client
 from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
@@ -21,6 +22,13 @@ from rclpy.parameter import Parameter, parameter_value_to_python
 from rclpy.qos import QoSProfile
 
 MessageT = TypeVar('MessageT')
+
+
+def _parameter(name: str, value: object) -> Parameter:
+    """Build a Parameter; an empty list is a double array (its type cannot be inferred)."""
+    if isinstance(value, (list, tuple)) and not value:
+        return Parameter(name, Parameter.Type.DOUBLE_ARRAY, [])
+    return Parameter(name, value=value)
 
 
 class TopicRecorder:
@@ -49,6 +57,7 @@ class RosClient:
         self.node = Node(name, context=self.context)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
+        self._clients: dict[str, Client] = {}
 
     def close(self) -> None:
         """Destroy the node and shut the private context down."""
@@ -85,23 +94,26 @@ class RosClient:
 
     def call(self, service_type: type, service: str, request: object,
              timeout_s: float = 10.0) -> object:
-        """Call a service and return its response; TimeoutError if it does not answer."""
-        client = self.node.create_client(service_type, service)
-        try:
-            if not self.spin_until(client.service_is_ready, timeout_s):
-                raise TimeoutError(f'service {service} is not available after {timeout_s} s')
-            future = client.call_async(request)
-            if not self.spin_until(future.done, timeout_s):
-                raise TimeoutError(f'service {service} did not answer within {timeout_s} s')
-            return future.result()
-        finally:
-            self.node.destroy_client(client)
+        """
+        Call a service and return its response; TimeoutError if it does not answer.
+
+        Clients are kept per service, so only the first call waits for discovery.
+        """
+        client = self._clients.get(service)
+        if client is None:
+            client = self._clients[service] = self.node.create_client(service_type, service)
+        if not self.spin_until(client.service_is_ready, timeout_s):
+            raise TimeoutError(f'service {service} is not available after {timeout_s} s')
+        future = client.call_async(request)
+        if not self.spin_until(future.done, timeout_s):
+            raise TimeoutError(f'service {service} did not answer within {timeout_s} s')
+        return future.result()
 
     def set_parameters(self, node_name: str, values: dict[str, object],
                        timeout_s: float = 10.0) -> list[SetParametersResult]:
         """Set parameters of ``node_name`` one result each, as ``ros2 param set`` does."""
         request = SetParameters.Request()
-        request.parameters = [Parameter(name, value=value).to_parameter_msg()
+        request.parameters = [_parameter(name, value).to_parameter_msg()
                               for name, value in values.items()]
         response = self.call(SetParameters, f'{node_name}/set_parameters', request, timeout_s)
         return list(response.results)

@@ -22,8 +22,9 @@ from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
 from poe_steer_ros.ros.adapters import odometry_to_state, time_to_seconds
 from poe_steer_ros.ros.client import RosClient
 from poe_steer_ros.ros.processes import launch_table, NodeProcess, ros_arguments, share_file
-from rclpy.qos import qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile
 from rosgraph_msgs.msg import Clock
+from std_msgs.msg import UInt32
 from std_srvs.srv import Trigger
 
 STEER_NODE = '/poe_steer'
@@ -54,6 +55,8 @@ class Segment:
     samples: tuple[Sample, ...]
     statuses: tuple[SteeringStatus, ...]
     tolerance_m: float
+    collisions: int
+    """Contacts of the base with obstacles or walls during the segment (simulator count)."""
 
     @property
     def distances(self) -> np.ndarray:
@@ -68,6 +71,11 @@ class Segment:
         if not reached.size:
             return math.inf
         return self.samples[reached[0]].time_s - self.samples[0].time_s
+
+    @property
+    def succeeded(self) -> bool:
+        """Reached the goal within tolerance without touching anything."""
+        return self.time_to_goal_s < math.inf and self.collisions == 0
 
     @property
     def final_error_m(self) -> float:
@@ -118,6 +126,7 @@ class ClosedLoop:
         self._samples: list[Sample] = []
         self._statuses: list[SteeringStatus] = []
         self._sim_time_s = 0.0
+        self._collisions = 0
 
     # Life cycle ---------------------------------------------------------------------------
 
@@ -130,6 +139,8 @@ class ClosedLoop:
         node.create_subscription(SteeringStatus, f'{STEER_NODE}/status', self._statuses.append,
                                  10)
         node.create_subscription(Clock, '/clock', self._on_clock, qos_profile_sensor_data)
+        node.create_subscription(UInt32, f'{SIM_NODE}/collision_count', self._on_collisions,
+                                 QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL))
         if not self.client.spin_until(lambda: bool(self._statuses and self._samples), 60.0):
             self.__exit__()
             raise ClosedLoopError(
@@ -148,6 +159,9 @@ class ClosedLoop:
         state = odometry_to_state(message)
         self._samples.append(Sample(time_to_seconds(message.header.stamp), state[BASE_X],
                                     state[BASE_Y], state[BASE_YAW]))
+
+    def _on_collisions(self, message: UInt32) -> None:
+        self._collisions = message.data
 
     def _on_clock(self, message: Clock) -> None:
         self._sim_time_s = time_to_seconds(message.clock)
@@ -205,18 +219,24 @@ class ClosedLoop:
         """
         Apply ``settings`` and ``goal`` through parameters, drive, and record what happened.
 
-        :param reset: put the robot back at the start pose first.
+        :param reset: start at rest at the start pose: clear the goal (the node then sends its
+            safe command), reset the simulated base, and only then set the new goal.
         :param stop_at_goal: end the segment once the base is within ``tolerance_m``.
         """
         if reset:
+            self.set_parameters({'goal': []})
+            self.run(0.3)
             self.reset_robot()
-            self._client().spin_for(0.2)
+            self.run(0.3)
+        self.set_parameters(dict(settings))
         first_sample, first_status = len(self._samples), len(self._statuses)
-        self.set_parameters({**settings, 'goal': [float(value) for value in goal]})
+        first_collisions = self._collisions
+        self.set_parameters({'goal': [float(value) for value in goal]})
 
         def at_goal() -> bool:
             x, y = self.position
             return stop_at_goal and math.hypot(x - goal[0], y - goal[1]) <= tolerance_m
         self.run(duration_s, until=at_goal)
         return Segment(name, tuple(goal), dict(settings), tuple(self._samples[first_sample:]),
-                       tuple(self._statuses[first_status:]), tolerance_m)
+                       tuple(self._statuses[first_status:]), tolerance_m,
+                       self._collisions - first_collisions)

@@ -4,26 +4,30 @@ Process entry shared by the package's nodes: init, spin, clean exit on Ctrl-C an
 rclpy's own signal handlers shut the context down from another thread, racing a timer's last
 publishes ("publisher's context is invalid"), and rclpy 9 then raises ExternalShutdownException
 out of spin. Handling SIGINT and SIGTERM in the main thread instead keeps the context valid
-until the node has sent its last words (the steering node's safe command).
+until the node has sent its last words (the steering node's safe command). The handlers only
+record the request: an exception raised from a handler lands wherever the main thread is, and
+inside rclpy's pybind11 message conversion it comes out as a RuntimeError (seen under 1 kHz
+state), so the spin loop polls the request instead.
 """
 
 from __future__ import annotations
 
 import signal
+import threading
 from typing import Callable, Sequence
 
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.signals import SignalHandlerOptions
 
 
+SIGNAL_POLL_S = 0.1
+"""Longest time between a SIGINT/SIGTERM and the start of the node's shutdown, s."""
+
+
 class StartupError(RuntimeError):
     """A node could not start safely; the process exits non-zero with this reason."""
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None,
@@ -37,8 +41,9 @@ def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None,
     """
     rclpy.init(args=list(args) if args is not None else None,
                signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_requested = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stop_requested.set())
     node = None
     try:
         try:
@@ -46,8 +51,11 @@ def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None,
         except (StartupError, ValueError, OSError) as error:
             rclpy.logging.get_logger(logger_name).fatal(f'cannot start: {error}')
             return 1
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        while not stop_requested.is_set():
+            executor.spin_once(timeout_sec=SIGNAL_POLL_S)
+    except ExternalShutdownException:
         pass
     finally:
         if node is not None:

@@ -30,6 +30,7 @@ from poe_steer_ros.ros import adapters
 from poe_steer_ros.ros.node_main import run_node, StartupError
 from poe_steer_ros.ros.parameters import declare, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.exceptions import ParameterNotDeclaredException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data, QoSProfile
@@ -193,21 +194,37 @@ class SteerNode(Node):
     def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
         """Set parameters as rclpy does, logging every attempt with old and new value."""
         old = {parameter.name: self._values.get(parameter.name) for parameter in parameter_list}
-        result = super().set_parameters_atomically(parameter_list)
+        try:
+            result = super().set_parameters_atomically(parameter_list)
+        except ParameterNotDeclaredException:
+            # rclpy refuses the whole set before any callback runs: log it like any rejection.
+            self._log_attempts(parameter_list, old, SetParametersResult(
+                successful=False, reason='not a parameter of this node'))
+            raise
+        self._log_attempts(parameter_list, old, result)
+        return result
+
+    def _log_attempts(self, parameter_list: list[Parameter], old: dict[str, Any],
+                      result: SetParametersResult) -> None:
+        """Log one line per parameter: name, old and new value, and the outcome with its reason."""
         for parameter in parameter_list:
-            change = f'parameter {parameter.name}: {old[parameter.name]!r} -> {parameter.value!r}'
+            # Names the node does not own are quoted, so that none can forge a log line.
+            name = parameter.name if parameter.name in SPECS else repr(parameter.name)
+            change = f'parameter {name}: {old[parameter.name]!r} -> {parameter.value!r}'
             if result.successful:
                 self.get_logger().info(f'{change} accepted')
             else:
                 self.get_logger().warning(f'{change} rejected: {result.reason}')
-        return result
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         """Accept a set of parameters only if the resulting steering settings are valid."""
         candidate = dict(self._values)
         try:
             for parameter in parameters:
-                spec = SPECS[parameter.name]
+                spec = SPECS.get(parameter.name)
+                if spec is None:
+                    raise ValueError(f'{parameter.name} is not a runtime setting of this node '
+                                     '(set it at launch)')
                 value = parameter.value
                 spec.check(value)
                 candidate[parameter.name] = list(value) if isinstance(value, (list, tuple)) \
@@ -318,9 +335,9 @@ class SteerNode(Node):
             self._steerer.update_config(self._pending_config, now_s)
             self._pending_config = None
         state, goal = self._state, self._values['goal']
-        state_age_s = math.inf if state is None else now_s - state.arrival_s
+        state_age_s = self._state_age_s(now_s)
         telemetry: Telemetry | None = None
-        stale = state_age_s > self._values['control.state_timeout_s']
+        stale = self._is_stale(state_age_s)
         detail = self._state_rejection
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'])
@@ -329,7 +346,7 @@ class SteerNode(Node):
             try:
                 command, telemetry = self._steerer.step(state.values, np.asarray(goal), now_s)
                 self._actor_latencies.append(self._actor.last_latency_s)
-            except (KeyError, ValueError, RuntimeError) as error:
+            except (KeyError, ValueError, RuntimeError, ArithmeticError) as error:
                 self._counters['tick_errors'] += 1
                 self.get_logger().error(f'tick failed, safe command sent: {error}',
                                         throttle_duration_sec=LOG_THROTTLE_S)
@@ -342,10 +359,21 @@ class SteerNode(Node):
 
     def _on_watchdog(self) -> None:
         """With ticks triggered by state messages: keep sending the safe command while stale."""
-        state = self._state
-        if state is None or (self._now_s() - state.arrival_s
-                             > self._values['control.state_timeout_s']):
+        if self._is_stale(self._state_age_s(self._now_s())):
             self._on_tick()
+
+    def _state_age_s(self, now_s: float) -> float:
+        """Age of the latest accepted state on the node clock, s (inf before the first)."""
+        return math.inf if self._state is None else now_s - self._state.arrival_s
+
+    def _is_stale(self, state_age_s: float) -> bool:
+        """
+        Whether the state must not be used: older than the timeout, or newer than now.
+
+        A negative age means the clock jumped back (a simulator restarted): the state belongs
+        to the old timeline and must not steer until fresh state arrives.
+        """
+        return not 0.0 <= state_age_s <= self._values['control.state_timeout_s']
 
     def _publish_command(self, command: np.ndarray, state_stamp: Time | None = None) -> None:
         """
@@ -396,8 +424,7 @@ class SteerNode(Node):
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
         latencies = np.asarray(self._actor_latencies) if self._actor_latencies else np.zeros(1)
-        stale = self._state is None or (
-            self._now_s() - self._state.arrival_s > self._values['control.state_timeout_s'])
+        stale = self._is_stale(self._state_age_s(self._now_s()))
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
         if stale:
