@@ -127,6 +127,7 @@ class ClosedLoop:
         self._statuses: list[SteeringStatus] = []
         self._sim_time_s = 0.0
         self._collisions = 0
+        self._collision_counter = 0
 
     # Life cycle ---------------------------------------------------------------------------
 
@@ -161,7 +162,10 @@ class ClosedLoop:
                                     state[BASE_Y], state[BASE_YAW]))
 
     def _on_collisions(self, message: UInt32) -> None:
-        self._collisions = message.data
+        """Count new contacts; the simulator's counter is cumulative and restarts at zero."""
+        if message.data > self._collision_counter:
+            self._collisions += message.data - self._collision_counter
+        self._collision_counter = message.data
 
     def _on_clock(self, message: Clock) -> None:
         self._sim_time_s = time_to_seconds(message.clock)
