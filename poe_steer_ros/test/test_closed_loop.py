@@ -65,4 +65,3 @@ def test_time_to_head_toward_a_new_goal(loop: ClosedLoop) -> None:
     time_to_face_s = retarget.samples[facing[0]].time_s - retarget.samples[0].time_s
     print(f'time to face the new goal: {time_to_face_s:.2f} s (bound {RETARGET_BOUND_S} s)')
     assert time_to_face_s <= RETARGET_BOUND_S
-
