@@ -171,3 +171,10 @@ def test_prior_config_coerces_strings_and_integers():
     config = PriorConfig(type='joint', k_joint=2, joint_names=['a', 'b'])
     assert config.type is PriorType.JOINT
     assert isinstance(config.k_joint, float) and config.joint_names == ('a', 'b')
+
+
+def test_pose_prior_stays_finite_for_a_far_finite_goal() -> None:
+    """A goal 1e154 m away once overflowed in the yaw hand-over; the mean must stay finite."""
+    prior = PoseAttractorPrior(PriorConfig())
+    gaussian = prior({BASE_X: 0.0, BASE_Y: 0.0, BASE_YAW: 0.0}, np.array([3e-124, 1e154]), None)
+    assert np.isfinite(gaussian.mean).all() and np.isfinite(gaussian.std).all()

@@ -182,7 +182,9 @@ class PoseAttractorPrior:
         if target.size == 3:
             error = body_to_odom.T @ transforms3d.euler.euler2mat(0.0, 0.0, target[2])
             yaw_error = math.atan2(error[1, 0], error[0, 0])
-        near = math.exp(-(distance / config.goal_radius_m) ** 2)
+        # exp(-x**2) is 0 to double precision once x > 27; the cap keeps x**2 from overflowing
+        # for far (but finite) goals.
+        near = math.exp(-min(distance / config.goal_radius_m, 30.0) ** 2)
         heading_error = (1.0 - near) * bearing + near * yaw_error
         mean = np.array([config.k_linear * distance * math.cos(bearing),
                          config.k_angular * heading_error])
