@@ -24,8 +24,6 @@ import dataclasses
 import enum
 import math
 import pathlib
-import signal
-from types import FrameType
 from typing import Any
 
 from geometry_msgs.msg import Twist, TwistStamped
@@ -33,16 +31,14 @@ from nav_msgs.msg import Odometry
 import numpy as np
 from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW, joint_position_key, \
     joint_velocity_key
+from poe_steer_ros.ros.node_main import run_node
 from poe_steer_ros.sim.diff_drive import DiffDriveSim, PHYSICS_DT_S, WHEEL_JOINT_NAMES
 from poe_steer_ros.sim.world import DEFAULT_WORLD_FILE, load_world, package_config_path
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
-import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
-from rclpy.signals import SignalHandlerOptions
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import JointState
@@ -298,28 +294,9 @@ class MujocoSimNode(Node):
         self._joint_pub.publish(joints)
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
 def main(args: list[str] | None = None) -> None:
-    """Run the node until SIGINT/SIGTERM, then exit 0."""
-    # rclpy's own signal handlers shut the context down from another thread, racing the
-    # stepping timer's publishes ("publisher's context is invalid"). Handling the signals in
-    # the main thread keeps the context valid until the finally clause shuts it down.
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    node = None
-    try:
-        node = MujocoSimNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+    """Run the node until SIGINT/SIGTERM, then exit 0 (``ros2 run poe_steer_ros mujoco_sim``)."""
+    raise SystemExit(run_node(MujocoSimNode, args, logger_name='mujoco_sim'))
 
 
 if __name__ == '__main__':
