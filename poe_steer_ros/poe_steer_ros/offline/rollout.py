@@ -11,9 +11,8 @@ sees the simulated time since the episode started.
 from __future__ import annotations
 
 import dataclasses
-import math
 import pathlib
-from typing import Any, Callable, Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 from poe_steer_ros.core.gaussian import ActionScale, squash
@@ -21,7 +20,8 @@ from poe_steer_ros.core.interfaces import Actor, BASE_KEYS, BASE_X, BASE_Y, Robo
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_ros.sim.goal_env import GoalEnv
-from poe_steer_ros.sim.world import CylinderObstacle, Pose2D, World
+from poe_steer_ros.sim.plot import draw_world
+from poe_steer_ros.sim.world import Pose2D, World
 import tqdm
 
 BuildObservation = Callable[[RobotState, np.ndarray], np.ndarray]
@@ -260,11 +260,10 @@ def plot_trajectories(world: World, groups: dict[str, Sequence[EpisodeRecord]],
     import matplotlib
 
     matplotlib.use('Agg')
-    from matplotlib import patches
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(8, 6))
-    _draw_world(axes, world, patches)
+    draw_world(axes, world)
     colors = plt.rcParams['axes.prop_cycle'].by_key()['color']
     for index, (label, records) in enumerate(groups.items()):
         color = colors[index % len(colors)]
@@ -285,24 +284,3 @@ def plot_trajectories(world: World, groups: dict[str, Sequence[EpisodeRecord]],
     figure.savefig(path, dpi=110, bbox_inches='tight')
     plt.close(figure)
     return path
-
-
-def _draw_world(axes: Any, world: World, patches: Any) -> None:
-    """Draw obstacles, walls, the start pose and the training goal region."""
-    for solid in world.solids():
-        if isinstance(solid, CylinderObstacle):
-            shape = patches.Circle((solid.x_m, solid.y_m), solid.radius_m)
-        else:
-            shape = patches.Rectangle(
-                (solid.x_m - solid.size_x_m / 2, solid.y_m - solid.size_y_m / 2),
-                solid.size_x_m, solid.size_y_m, angle=math.degrees(solid.yaw_rad),
-                rotation_point='center')
-        shape.set(color='0.45')
-        axes.add_patch(shape)
-    region = world.goal_region
-    axes.add_patch(patches.Rectangle(
-        (region.x_min_m, region.y_min_m), region.x_max_m - region.x_min_m,
-        region.y_max_m - region.y_min_m, fill=False, linestyle='--', color='0.3',
-        label='training goal region'))
-    start = world.start_pose
-    axes.plot(start.x_m, start.y_m, marker='s', color='black', label='start')

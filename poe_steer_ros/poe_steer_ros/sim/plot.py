@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from matplotlib import patches
-from matplotlib import transforms
 from poe_steer_ros.sim.world import BoxObstacle, CylinderObstacle, World
 
 
@@ -20,11 +20,10 @@ def draw_world(axes: Any, world: World) -> None:
         if isinstance(solid, CylinderObstacle):
             axes.add_patch(patches.Circle((solid.x_m, solid.y_m), solid.radius_m, color='0.45'))
         elif isinstance(solid, BoxObstacle):
-            box = patches.Rectangle((-solid.size_x_m / 2.0, -solid.size_y_m / 2.0),
-                                    solid.size_x_m, solid.size_y_m, color='0.45')
-            box.set_transform(transforms.Affine2D().rotate(solid.yaw_rad).translate(
-                solid.x_m, solid.y_m) + axes.transData)
-            axes.add_patch(box)
+            axes.add_patch(patches.Rectangle(
+                (solid.x_m - solid.size_x_m / 2.0, solid.y_m - solid.size_y_m / 2.0),
+                solid.size_x_m, solid.size_y_m, angle=math.degrees(solid.yaw_rad),
+                rotation_point='center', color='0.45'))
     if world.arena is not None:
         margin = world.arena.wall_thickness_m
         axes.set_xlim(world.arena.x_min_m - margin, world.arena.x_max_m + margin)
