@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 WITH_ENV := source scripts/env.sh &&
 
-.PHONY: help setup build test lint demo bench reliability clean
+.PHONY: help setup build test lint demo bench eval reliability clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,12 @@ demo: build  ## The main job: simulation + default frozen actor + live goal chan
 
 bench: build  ## Benchmarks; writes docs/benchmarks.md and its plots.
 	$(WITH_ENV) python -m poe_steer_ros.cli bench
+
+eval: build  ## The paper's evaluation protocol; writes docs/results.md and its plots.
+	$(WITH_ENV) python -m poe_steer_ros.cli eval
+
+reliability: build  ## Fuzz, soak and faults of the steering node; writes docs/reliability.md.
+	$(WITH_ENV) python -m poe_steer_ros.cli reliability
 
 clean:  ## Remove the colcon spaces (the venv stays).
 	rm -rf build install log

@@ -23,6 +23,8 @@ from poe_steer_ros.core.manifest import ActorManifest, find_manifest, ManifestEr
 EXIT_OK = 0
 EXIT_REFUSED = 1
 """The actor is not loadable: bad manifest, changed file, incompatible model."""
+EXIT_BROKEN = 1
+"""``reliability``: a guarantee of the steering node did not hold."""
 
 _SQUASH = {
     OutputKind.GAUSSIAN: 'command = offset + scale * clip(u, -1, 1)',
@@ -104,8 +106,8 @@ def _add_demo(subparsers: Any) -> None:
                         help='output folder (default: out/demo)')
     parser.add_argument('--quick', action='store_true',
                         help='only the segments the test suite runs')
-    parser.add_argument('--real-time-factor', type=float, default=4.0,
-                        help='simulated seconds per wall second (default: 4)')
+    parser.add_argument('--real-time-factor', type=float, default=2.0,
+                        help='simulated seconds per wall second (default: 2)')
     parser.set_defaults(handler=_demo)
 
 
@@ -136,7 +138,128 @@ def _bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_inspect, _add_demo, _add_bench)
+def _add_train(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'train', help='train a goal-conditioned frozen actor offline',
+        description='Record behaviour episodes in the MuJoCo diff-drive world, train a d3rlpy '
+                    'CQL actor offline, export it as TorchScript with a manifest (SHA-256, '
+                    'provenance) and evaluate it in closed loop on goals of the training region '
+                    'and on shifted goals. The same seed gives the same actor.')
+    parser.add_argument('--out', type=pathlib.Path, required=True,
+                        help='folder of the model <name>.pt and its manifest <name>.pt.yaml')
+    parser.add_argument('--seed', type=_seed, default=0,
+                        help='seeds the dataset, the initialisation and the minibatches '
+                             '(default: 0)')
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny dataset and 200 gradient steps (seconds): proves the '
+                             'pipeline runs, the actor is not competent')
+    parser.add_argument('--name', default='actor', help='file stem of the artifacts '
+                                                        '(default: actor)')
+    parser.add_argument('--report-dir', type=pathlib.Path, default=None,
+                        help='folder of <name>.train.yaml and <name>_trajectories.png '
+                             '(default: --out)')
+    parser.set_defaults(handler=_train)
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f'expected an integer >= 0, got {text!r}')
+    return seed
+
+
+def _train(args: argparse.Namespace) -> int:
+    from poe_steer_ros.offline.train import format_summary, train, TrainConfig  # d3rlpy: on use
+    config = TrainConfig.quick(args.seed) if args.quick else TrainConfig(seed=args.seed)
+    result = train(config, args.out, args.name, args.report_dir)
+    print(format_summary(result))
+    print(f'\nactor: {result.manifest_path}\nreport: {result.report_path}\n'
+          f'plot: {result.plot_path}\nwall time: {result.wall_time_s:.0f} s')
+    return EXIT_OK
+
+
+_EVAL_DEFAULTS: dict[str, Any] = {
+    'out': pathlib.Path('docs'), 'cache': pathlib.Path('out/eval/actors'),
+    'competent': pathlib.Path('poe_steer_ros/models/default_actor.pt.yaml'), 'workers': 2}
+"""Defaults of ``eval``'s options, relative to the repository root (where ``make eval`` runs)."""
+
+
+def _add_eval(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'eval', help="reproduce the paper's evaluation protocol and write docs/results.md",
+        description='Train (or reuse) frozen actors of three competence levels, steer them with '
+                    'oracle, degraded and random priors under every composition rule and '
+                    'several objective shifts, compare each with the frozen actor by paired '
+                    'bootstrap, and write results.md with its plots.')
+    parser.add_argument('--out', type=pathlib.Path,
+                        help='folder of results.md and its plots (default: docs)')
+    parser.add_argument('--cache', type=pathlib.Path,
+                        help='folder of the trained actors, reused by reruns '
+                             '(default: out/eval/actors)')
+    parser.add_argument('--competent', type=pathlib.Path,
+                        help='manifest of the competent actor; if the file is absent the actor '
+                             "is trained with the pipeline's full recipe (default: the shipped "
+                             'poe_steer_ros/models/default_actor.pt.yaml)')
+    parser.add_argument('--workers', type=_workers, help='worker processes (default: 2)')
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny budgets everywhere (about 20 s): proves every table and plot '
+                             'is written, the numbers mean nothing')
+    parser.set_defaults(handler=_eval, **_EVAL_DEFAULTS)
+
+
+def _workers(text: str) -> int:
+    try:
+        workers = int(text)
+    except ValueError:
+        workers = 0
+    if workers < 1:
+        raise argparse.ArgumentTypeError(f'expected an integer >= 1, got {text!r}')
+    return workers
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from poe_steer_ros.eval.harness import run_evaluation  # torch, d3rlpy: import on use
+    competent = args.competent if args.competent.is_file() else None
+    if competent is None:
+        print(f'{args.competent} not found: the competent actor will be trained',
+              file=sys.stderr)
+    words = ['python -m poe_steer_ros.cli eval', *(['--quick'] if args.quick else [])]
+    words += [f'--{name} {getattr(args, name)}' for name, default in _EVAL_DEFAULTS.items()
+              if getattr(args, name) != default]
+    command = ' '.join(words) if len(words) > 1 else 'make eval'  # the Makefile runs words[0]
+    report = run_evaluation(args.out, quick=args.quick, cache_dir=args.cache,
+                            competent_manifest=competent, workers=args.workers,
+                            command=command)
+    print(f'wrote {report}')
+    return EXIT_OK
+
+
+def _add_reliability(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'reliability', help='fuzz, soak and fault-inject the steering node',
+        description='Run the reliability campaign (fuzzing, a soak, every fault) against real '
+                    'steering node processes and write docs/reliability.md with its soak plot.')
+    parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('docs'),
+                        help='folder of reliability.md and its plot (default: docs)')
+    parser.add_argument('--logs', type=pathlib.Path, default=pathlib.Path('out/reliability'),
+                        help="folder of every node's output (default: out/reliability)")
+    parser.add_argument('--quick', action='store_true',
+                        help='the small plan: seconds per part instead of the full counts')
+    parser.set_defaults(handler=_reliability)
+
+
+def _reliability(args: argparse.Namespace) -> int:
+    from poe_steer_ros.reliability.report import write_report  # rclpy: import on use
+    campaign = write_report(args.out, args.logs, quick=args.quick)
+    print(f'wrote {args.out / "reliability.md"}')
+    return EXIT_OK if campaign.passed else EXIT_BROKEN
+
+
+SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
+    _add_inspect, _add_demo, _add_bench, _add_train, _add_eval, _add_reliability)
 
 
 def build_parser() -> argparse.ArgumentParser:
