@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime
+from poe_steer_ros.bench.machine import cpu_name
 from poe_steer_ros.core.actor import GaussianMLP, LatencyStats, load_actor, measure_latency
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelFormat,
@@ -101,16 +102,6 @@ def _measure(manifest: pathlib.Path, device: str, passes_single: int,
             measure_latency(actor, batch, passes_batch))
 
 
-def _cpu_name() -> str:
-    try:
-        for line in pathlib.Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _plot(rows: list[tuple[str, str, LatencyStats, LatencyStats]], path: pathlib.Path) -> None:
     import matplotlib
     matplotlib.use('Agg')
@@ -164,7 +155,7 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         lines += ['', '![Batch-1 actor latency per format](actor_latency.png)']
     lines += [
         '',
-        f'Machine: {_cpu_name()}, {os.cpu_count()} CPU(s), CUDA '
+        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), CUDA '
         f'{"yes" if "cuda" in _devices() else "no"}; Python {platform.python_version()}, '
         f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, '
         f'numpy {np.__version__}.',

@@ -19,6 +19,7 @@ import time
 from typing import Any, Callable
 
 import numpy as np
+from poe_steer_ros.bench.machine import cpu_name
 from poe_steer_ros.core.compose import GaussianPair, Rule
 from poe_steer_ros.core.gaussian import (ActionScale, array_namespace, DiagGaussian, squash,
                                          sum_last)
@@ -141,16 +142,6 @@ def _steerer_step_us(calls: int) -> float:
     return float(np.median(times)) * 1e6
 
 
-def _cpu_name() -> str:
-    try:
-        for line in pathlib.Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _plot(rows: list[tuple[Any, ...]], path: pathlib.Path) -> None:
     import matplotlib
     matplotlib.use('Agg')
@@ -223,7 +214,7 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         lines += ['', '![Single-state numpy latency per dimension](core_latency.png)']
     lines += [
         '',
-        f'Machine: {_cpu_name()}, {os.cpu_count()} CPU(s), shared with other jobs; Python '
+        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), shared with other jobs; Python '
         f'{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}.',
         '',
     ]
