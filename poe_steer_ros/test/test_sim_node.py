@@ -321,5 +321,5 @@ def test_params_file_declares_exactly_the_nodes_parameters() -> None:
     defaults = SimNodeConfig()
     for spec in PARAMETERS:
         assert type(values[spec.name]) is type(getattr(defaults, spec.name)), spec.name
-        if spec.float_range is not None:
-            assert spec.float_range[0] <= values[spec.name] <= spec.float_range[1], spec.name
+        if spec.low is not None:
+            assert spec.low <= values[spec.name] <= spec.high, spec.name

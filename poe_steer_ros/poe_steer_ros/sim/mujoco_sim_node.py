@@ -32,9 +32,9 @@ import numpy as np
 from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW, joint_position_key, \
     joint_velocity_key
 from poe_steer_ros.ros.node_main import run_node
+from poe_steer_ros.ros.parameters import declare, ParameterSpec
 from poe_steer_ros.sim.diff_drive import DiffDriveSim, PHYSICS_DT_S, WHEEL_JOINT_NAMES
 from poe_steer_ros.sim.world import DEFAULT_WORLD_FILE, load_world, package_config_path
-from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -69,36 +69,28 @@ class SimNodeConfig:
     physics_dt_s: float = PHYSICS_DT_S
 
 
-@dataclasses.dataclass(frozen=True)
-class ParameterSpec:
-    """How a parameter is described and bounded; its default comes from ``SimNodeConfig``."""
+_DEFAULTS = SimNodeConfig()
 
-    name: str
-    description: str
-    read_only: bool = True
-    float_range: tuple[float, float] | None = None
 
-    def descriptor(self) -> ParameterDescriptor:
-        """Return the ROS parameter descriptor; rclpy enforces read_only and the range."""
-        descriptor = ParameterDescriptor(
-            name=self.name, description=self.description, read_only=self.read_only)
-        if self.float_range is not None:
-            descriptor.floating_point_range = [FloatingPointRange(
-                from_value=self.float_range[0], to_value=self.float_range[1], step=0.0)]
-        return descriptor
+def _spec(name: str, description: str, read_only: bool = True,
+          float_range: tuple[float, float] | None = None) -> ParameterSpec:
+    """Describe one parameter; its default is SimNodeConfig's."""
+    low, high = float_range if float_range is not None else (None, None)
+    return ParameterSpec(name, getattr(_DEFAULTS, name), description, read_only=read_only,
+                         low=low, high=high)
 
 
 PARAMETERS = (
-    ParameterSpec('world_file', 'World YAML (obstacles, start pose, goal region); empty: the '
-                  f'package default config/{DEFAULT_WORLD_FILE}'),
-    ParameterSpec('cmd_vel_stamped', 'cmd_vel type: true geometry_msgs/TwistStamped, false Twist'),
-    ParameterSpec('real_time_factor', 'Simulated seconds per wall second (5.0: five times faster '
-                  'than real time)', read_only=False, float_range=(0.01, 100.0)),
-    ParameterSpec('command_timeout_s', 'Simulated seconds without cmd_vel after which the base '
-                  'is stopped (s)', read_only=False, float_range=(0.01, 10.0)),
-    ParameterSpec('odom_rate_hz', 'Rate of odom, joint_states and /clock in simulated time (Hz)',
-                  float_range=(1.0, 1000.0)),
-    ParameterSpec('physics_dt_s', 'MuJoCo timestep (s)', float_range=(0.0005, 0.02)),
+    _spec('world_file', 'World YAML (obstacles, start pose, goal region); empty: the '
+          f'package default config/{DEFAULT_WORLD_FILE}'),
+    _spec('cmd_vel_stamped', 'cmd_vel type: true geometry_msgs/TwistStamped, false Twist'),
+    _spec('real_time_factor', 'Simulated seconds per wall second (5.0: five times faster '
+          'than real time)', read_only=False, float_range=(0.01, 100.0)),
+    _spec('command_timeout_s', 'Simulated seconds without cmd_vel after which the base '
+          'is stopped (s)', read_only=False, float_range=(0.01, 10.0)),
+    _spec('odom_rate_hz', 'Rate of odom, joint_states and /clock in simulated time (Hz)',
+          float_range=(1.0, 1000.0)),
+    _spec('physics_dt_s', 'MuJoCo timestep (s)', float_range=(0.0005, 0.02)),
 )
 
 
@@ -147,11 +139,7 @@ class MujocoSimNode(Node):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('mujoco_sim', **kwargs)
-        defaults = SimNodeConfig()
-        for spec in PARAMETERS:
-            self.declare_parameter(spec.name, getattr(defaults, spec.name), spec.descriptor())
-        self._config = SimNodeConfig(
-            **{spec.name: self.get_parameter(spec.name).value for spec in PARAMETERS})
+        self._config = SimNodeConfig(**declare(self, PARAMETERS))
         world_path = (pathlib.Path(self._config.world_file) if self._config.world_file
                       else package_config_path(DEFAULT_WORLD_FILE))
         self._world = load_world(world_path)
