@@ -81,3 +81,15 @@ def test_first_command_is_only_bounded_and_infinite_rates_stay_unlimited():
     assert changed
     backwards, _ = envelope.clamp(np.array([0.4, 0.9, 0.7]), np.full(3, 0.3), -5.0)
     np.testing.assert_allclose(backwards, [0.3, 0.9, 0.3], atol=1e-8)
+    unknown_time, _ = envelope.clamp(np.array([0.4, 0.9, 0.7]), np.full(3, 0.3), float('nan'))
+    np.testing.assert_allclose(unknown_time, [0.3, 0.9, 0.3], atol=1e-8)
+
+
+def test_clamp_takes_a_batch_of_commands():
+    envelope = make_envelope()
+    commands = np.array([[0.4, -0.9, 0.7], [5.0, 5.0, 5.0]])
+    clamped, changed = envelope.clamp(commands, np.zeros((2, 3)), 0.1)
+    for row in range(2):
+        expected, _ = envelope.clamp(commands[row], np.zeros(3), 0.1)
+        np.testing.assert_array_equal(clamped[row], expected)
+    assert changed

@@ -2,10 +2,11 @@
 Per-state cost of the steering core: compose + select + squash + clamp, numpy and torch.
 
 The timed chain is the one ``Steerer.step`` runs after the actor and the prior have produced
-their pre-squash Gaussians: ``GaussianPair`` -> ``fuse`` (KL-budget selection and PoE) ->
-finiteness guard -> ``squash`` -> ``ActionScale.to_command`` -> ``SafetyEnvelope.clamp``
-(bounds and rate limits). Torch runs the composition and selection on float64 tensors and
-hands the squashed action back as numpy for the envelope, as a node would.
+their pre-squash Gaussians: composition with KL-budget selection -> finiteness guard ->
+``squash`` -> ``ActionScale.to_command`` -> ``SafetyEnvelope.clamp`` (bounds and rate limits).
+Three backends compose: ``fuse_state``, the compiled per-state path ``Steerer.step`` takes;
+``fuse`` on numpy arrays, the array reference that also serves batches; and ``fuse`` on float64
+torch tensors, which hand the squashed action back as numpy for the envelope, as a node would.
 Run: ``python -m poe_steer_ros.bench.core_bench``.
 """
 
@@ -22,10 +23,10 @@ import numpy as np
 from poe_steer_ros.bench.machine import cpu_name
 from poe_steer_ros.core.compose import GaussianPair, Rule
 from poe_steer_ros.core.gaussian import (ActionScale, array_namespace, DiagGaussian, squash,
-                                         sum_last)
+                                         squash_to_command, sum_last)
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, OutputKind
 from poe_steer_ros.core.safety import SafetyEnvelope
-from poe_steer_ros.core.selector import fuse
+from poe_steer_ros.core.selector import fuse, fuse_state
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig
 import torch
 
@@ -38,6 +39,12 @@ POOL = 64
 """Distinct states cycled through in single-state runs, so no branch is warmed on one input."""
 SELECTOR_MODES = ('off', 'on, not binding', 'on, binding')
 """No budget; twice the largest KL(PoE(alpha) || actor) of the states; 0.3 times the median."""
+PER_STATE = 'numpy, per-state kernel'
+"""``fuse_state``: what ``Steerer.step`` runs, one state at a time."""
+ARRAYS = 'numpy, arrays'
+TORCH = 'torch'
+BACKENDS = {PER_STATE: (1,), ARRAYS: (1, BIG_BATCH), TORCH: (1, BIG_BATCH)}
+"""Backends and the batch sizes each is timed at."""
 
 
 def _states(rng: np.random.Generator, shape: tuple[int, ...]) -> tuple[DiagGaussian, ...]:
@@ -59,21 +66,30 @@ def _budget(actor: DiagGaussian, prior: DiagGaussian, mode: str) -> float:
             'on, binding': 0.3 * float(np.median(kls))}[mode]
 
 
-def _chain(envelope: SafetyEnvelope, scale: ActionScale) -> Callable[..., Any]:
-    """Return the timed chain for numpy or torch inputs."""
+def _compose(backend: str, actor: DiagGaussian, prior: DiagGaussian, budget: float) -> Any:
+    """Return PoE(ALPHA) within ``budget`` as the backend computes it."""
+    if backend == PER_STATE:
+        return fuse_state(Rule.POE, actor, prior, ALPHA, budget)
+    return fuse(Rule.POE, GaussianPair(actor, prior), ALPHA, budget)
+
+
+def _chain(backend: str, envelope: SafetyEnvelope, scale: ActionScale) -> Callable[..., Any]:
+    """Return the timed chain of a backend."""
     def run(actor: DiagGaussian, prior: DiagGaussian, budget: float,
             previous: np.ndarray) -> tuple[np.ndarray, bool]:
-        composition, _ = fuse(Rule.POE, GaussianPair(actor, prior), ALPHA, budget)
+        composition, _ = _compose(backend, actor, prior, budget)
         pre_squash = composition.gaussian.mean
-        total = sum_last(pre_squash)
-        finite = math.isfinite(total) if isinstance(total, float) else bool(
-            array_namespace(total).isfinite(total).all())
+        if backend == PER_STATE:
+            command, finite = squash_to_command(pre_squash, OutputKind.TANH_GAUSSIAN, scale)
+        else:
+            total = sum_last(pre_squash)
+            finite = math.isfinite(total) if isinstance(total, float) else bool(
+                array_namespace(total).isfinite(total).all())
+            action = squash(pre_squash, OutputKind.TANH_GAUSSIAN)
+            command = scale.to_command(action.numpy() if backend == TORCH else action)
         if not finite:
             raise FloatingPointError('benchmark inputs must compose to finite values')
-        action = squash(pre_squash, OutputKind.TANH_GAUSSIAN)
-        if isinstance(action, torch.Tensor):
-            action = action.numpy()
-        return envelope.clamp(scale.to_command(action), previous, DT_S)
+        return envelope.clamp(command, previous, DT_S)
     return run
 
 
@@ -94,7 +110,7 @@ def _measure(dim: int, backend: str, batch: int, mode: str,
     rng = np.random.default_rng(dim)
     bound = np.ones(dim)
     envelope = SafetyEnvelope(-bound, bound, np.full(dim, 50.0))
-    run = _chain(envelope, ActionScale(-bound, bound))
+    run = _chain(backend, envelope, ActionScale(-bound, bound))
     shape = (POOL, dim) if batch == 1 else (batch, dim)
     actor, prior = _states(rng, shape)
     budget = _budget(actor, prior, mode)
@@ -103,12 +119,12 @@ def _measure(dim: int, backend: str, batch: int, mode: str,
                    DiagGaussian(prior.mean[row], prior.std[row])) for row in range(POOL)]
     else:
         inputs = [(actor, prior)]
-    if backend == 'torch':
+    if backend == TORCH:
         inputs = [(_to_torch(actor_state), _to_torch(prior_state))
                   for actor_state, prior_state in inputs]
     previous = np.zeros((dim,) if batch == 1 else (batch, dim))
     bound_fraction = float(np.mean(
-        [np.mean(np.asarray(fuse(Rule.POE, GaussianPair(*pair), ALPHA, budget)[1].binding))
+        [np.mean(np.asarray(_compose(backend, *pair, budget)[1].binding))
          for pair in inputs])) if budget > 0.0 else 0.0
     for index in range(min(calls, 50)):  # warm-up
         run(*inputs[index % len(inputs)], budget, previous)
@@ -147,17 +163,19 @@ def _plot(rows: list[tuple[Any, ...]], path: pathlib.Path) -> None:
     matplotlib.use('Agg')
     from matplotlib import pyplot
 
-    figure, axes = pyplot.subplots(figsize=(7, 4))
-    for mode in SELECTOR_MODES:
-        medians = [row[4] for row in rows
-                   if row[1] == 'numpy' and row[2] == 1 and row[3] == mode]
-        axes.plot(DIMENSIONS, medians, marker='o', label=f'selector {mode}')
+    figure, axes = pyplot.subplots(figsize=(7, 4.5))
+    for backend, style in ((PER_STATE, '-'), (ARRAYS, ':')):
+        for mode in SELECTOR_MODES:
+            medians = [row[4] for row in rows
+                       if row[1] == backend and row[2] == 1 and row[3] == mode]
+            axes.plot(DIMENSIONS, medians, marker='o', linestyle=style,
+                      label=f'{backend}, selector {mode}')
     axes.axhline(TARGET_US, color='grey', linestyle='--', label=f'target {TARGET_US:g} us')
     axes.set_xlabel('action dimensions d')
     axes.set_ylabel('median per single state (us)')
     axes.set_title('numpy, one state: compose + select + squash + clamp')
-    axes.set_ylim(bottom=0.0)
-    axes.legend()
+    axes.set_yscale('log')
+    axes.legend(fontsize='small')
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     pyplot.close(figure)
@@ -169,8 +187,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     torch.set_num_threads(1)
     rows = []
     for dim in DIMENSIONS:
-        for backend in ('numpy', 'torch'):
-            for batch in (1, BIG_BATCH):
+        for backend, batches in BACKENDS.items():
+            for batch in batches:
                 for mode in SELECTOR_MODES:
                     calls = calls_single if batch == 1 else calls_batch
                     median, p99, bound = _measure(dim, backend, batch, mode, calls)
@@ -178,8 +196,9 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     step_us = _steerer_step_us(calls_single)
     vector = np.linspace(1.0, 2.0, 12)
     ufunc_us = float(np.median(_time_calls(lambda index: vector * vector, calls_single))) * 1e6
-    single_numpy = [row[4] for row in rows
-                    if row[1] == 'numpy' and row[2] == 1 and row[3] != 'on, binding']
+    per_state = [row[4] for row in rows if row[1] == PER_STATE]
+    arrays = [row[4] for row in rows
+              if row[1] == ARRAYS and row[2] == 1 and row[3] != 'on, binding']
     lines = [
         '## Steering core: compose + select + squash + clamp',
         '',
@@ -200,13 +219,16 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
                      f'{median / batch:.2f} | {bound:.0%} |')
     lines += [
         '',
-        f'Target: <= {TARGET_US:g} us per single state in numpy for d <= 32. Measured with the '
-        f'selector off or not binding: {min(single_numpy):.1f} to {max(single_numpy):.1f} us. '
-        f'The chain makes about 30 numpy calls on short vectors and one such call (a 12-vector '
-        f'product, timed the same way) takes {ufunc_us:.2f} us here, so the floor is set by '
-        'per-call overhead, not by d; a binding selector adds about five Newton iterations. '
-        f'For reference, a whole `Steerer.step` (linear numpy actor, pose prior, telemetry) '
-        f'takes {step_us:.1f} us.',
+        f'Target: <= {TARGET_US:g} us per single state in numpy for d <= 32. The per-state '
+        f'kernel, which `Steerer.step` runs, takes {min(per_state):.1f} to '
+        f'{max(per_state):.1f} us over every d and selector mode, binding budget included '
+        f'(median per call; worst p99 {max(row[5] for row in rows if row[1] == PER_STATE):.1f}'
+        f' us). The same formulas as numpy array operations, the reference that serves batches, '
+        f'take {min(arrays):.1f} to {max(arrays):.1f} us with the selector off or not binding: '
+        f'about 30 calls on short vectors, each costing about one 12-vector product '
+        f'({ufunc_us:.2f} us here) whatever d, which is why the per-tick path is compiled '
+        f'(numba, `core/kernels.py`). For reference, a whole `Steerer.step` (linear numpy '
+        f'actor, pose prior, telemetry) takes {step_us:.1f} us.',
     ]
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

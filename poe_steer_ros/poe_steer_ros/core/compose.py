@@ -73,7 +73,7 @@ def beta_to_alpha(beta: float) -> float:
     return 1.0 if beta == math.inf else beta / (1.0 + beta)
 
 
-def _checked_weight(rule: Rule, weight: Weight) -> Weight:
+def checked_weight(rule: Rule, weight: Weight) -> Weight:
     """Return ``weight`` (numbers as float) after rejecting values outside the rule's range."""
     upper = math.inf if rule is Rule.KL else 1.0
     if isinstance(weight, (int, float)):
@@ -181,7 +181,7 @@ class GaussianPair:
             return Composition(actor, xp.zeros_like(actor.mean))
         if rule is Rule.PRIOR_ONLY:
             return Composition(self.prior, xp.ones_like(actor.mean))
-        weight = _checked_weight(rule, weight)
+        weight = checked_weight(rule, weight)
         if rule is Rule.ADDITIVE:
             t = _column(weight)
             shifted = DiagGaussian(actor.mean + t * self.mean_gap, actor.std, actor.space)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from poe_steer_ros.core import kernels
 from poe_steer_ros.core.interfaces import OutputKind, Space
 
 Array = Any
@@ -225,6 +226,26 @@ def squash(pre_squash: Array, output_kind: OutputKind) -> Array:
     if output_kind is OutputKind.TANH_GAUSSIAN:
         return xp.tanh(pre_squash)
     return xp.clip(pre_squash, -1.0, 1.0)
+
+
+def squash_to_command(pre_squash: np.ndarray, output_kind: OutputKind,
+                      scale: ActionScale) -> tuple[np.ndarray, bool]:
+    """
+    Return ``scale.to_command(squash(pre_squash, output_kind))`` for one numpy vector.
+
+    The per-tick path: one compiled call (``core.kernels``) instead of three array operations,
+    plus whether ``pre_squash`` was finite (a non-finite one gives a non-finite command).
+
+    :raises ValueError: if ``pre_squash`` does not have one entry per action dimension.
+    """
+    command = np.empty(scale.scale.size)
+    tanh = output_kind is OutputKind.TANH_GAUSSIAN
+    try:
+        finite = kernels.squash_to_command(pre_squash, tanh, scale.scale, scale.offset, command)
+    except TypeError:  # not a float64 vector: convert once
+        finite = kernels.squash_to_command(np.asarray(pre_squash, dtype=np.float64).reshape(-1),
+                                           tanh, scale.scale, scale.offset, command)
+    return command, finite
 
 
 def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: OutputKind,

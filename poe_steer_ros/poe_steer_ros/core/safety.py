@@ -11,10 +11,7 @@ import dataclasses
 import enum
 
 import numpy as np
-
-_MIN_DT_S = 1e-9
-"""Rate limits use at least this time step, so an infinite rate stays unlimited when time
-does not advance (``inf * 0`` would be NaN)."""
+from poe_steer_ros.core import kernels
 
 
 class Fallback(str, enum.Enum):
@@ -90,18 +87,27 @@ class SafetyEnvelope:
         """
         Clip ``command`` to the bounds and, given the previous command, to the rate limits.
 
-        :param command: the desired command (command units).
-        :param previous: the last command sent, or None before the first (no rate limit then).
-        :param dt_s: seconds since ``previous`` was sent; negative values count as zero.
+        :param command: the desired command (command units), ``(d,)`` or a batch ``(N, d)``.
+        :param previous: the last command sent (same shape), or None before the first (no rate
+            limit then).
+        :param dt_s: seconds since ``previous`` was sent; negative and NaN values count as zero
+            (``kernels.MIN_DT_S``: the command holds).
         :return: The command inside the envelope (a new array) and whether anything was changed.
+        :raises ValueError: if ``command`` and ``previous`` do not end in one entry per
+            dimension.
         """
-        low, high = self.command_low, self.command_high
-        if previous is not None:
-            max_step = self.max_rate_per_s * max(dt_s, _MIN_DT_S)
-            low = np.maximum(low, previous - max_step)
-            high = np.minimum(high, previous + max_step)
-        clamped = np.minimum(np.maximum(command, low), high)
-        return clamped, clamped.tolist() != command.tolist()
+        command = np.asarray(command, dtype=np.float64)
+        rate_limited = previous is not None
+        previous = np.asarray(previous, dtype=np.float64) if rate_limited else command
+        if command.shape[-1:] != (self.dim,) or previous.shape != command.shape:
+            raise ValueError(f'command and previous command need shape (..., {self.dim}), got '
+                             f'{command.shape} and {previous.shape}')
+        clamped = np.empty(command.shape)
+        flat = (command, previous, clamped) if command.ndim == 1 else (
+            command.reshape(-1), previous.reshape(-1), clamped.reshape(-1))
+        changed = kernels.clamp(flat[0], self.command_low, self.command_high,
+                                self.max_rate_per_s, flat[1], dt_s, rate_limited, flat[2])
+        return clamped, changed
 
 
 def _frozen_vector(name: str, value: object) -> np.ndarray:

@@ -21,11 +21,19 @@ from typing import Any, Callable, ContextManager
 
 import numpy as np
 
-from poe_steer_ros.core.compose import Composition, GaussianPair, Rule, Weight, WEIGHTED_RULES
-from poe_steer_ros.core.gaussian import Array, array_namespace, sum_last
+from poe_steer_ros.core import kernels
+from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair, Rule, Weight,
+                                        WEIGHTED_RULES)
+from poe_steer_ros.core.gaussian import Array, array_namespace, DiagGaussian, sum_last
 
 _EPS = float(np.finfo(np.float64).eps)
 """The bracket cannot usefully shrink below a few float64 epsilons."""
+RTOL = 1e-9
+"""Default relative KL tolerance below the budget at which a weight is accepted."""
+MAX_ITER = 100
+"""Default iteration cap of the safeguarded Newton."""
+_RULE_CODES = {Rule.FROZEN: kernels.FROZEN, Rule.POE: kernels.POE, Rule.KL: kernels.KL,
+               Rule.ADDITIVE: kernels.ADDITIVE, Rule.PRIOR_ONLY: kernels.PRIOR_ONLY}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,7 +61,7 @@ def _check(rule: Rule, kl_budget: float, max_weight: float) -> None:
 
 
 def select_weight(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float, *,
-                  rtol: float = 1e-9, max_iter: int = 100) -> Selection:
+                  rtol: float = RTOL, max_iter: int = MAX_ITER) -> Selection:
     """
     Return the largest weight in ``[0, max_weight]`` with ``KL(composed || actor) <= kl_budget``.
 
@@ -228,3 +236,44 @@ def fuse(rule: Rule, pair: GaussianPair, max_weight: float,
         kl = pair.kl_to_actor(rule, weight)
         selection = Selection(weight, float(kl) if pair.mean_gap.ndim == 1 else kl, False)
     return pair.compose(rule, selection.weight), selection
+
+
+def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
+               kl_budget: float = 0.0) -> tuple[Composition, Selection]:
+    """
+    Return ``fuse(rule, GaussianPair(actor, prior), max_weight, kl_budget)`` for one state.
+
+    The per-tick path: one numpy state ``(d,)`` goes through the compiled kernel
+    (``core.kernels``) instead of about 30 array operations; the result agrees with ``fuse`` to
+    rounding. Same arguments and errors as ``fuse``.
+
+    :raises ValueError: if the Gaussians are not one numpy state each in one space, or for a
+        weight or budget outside the rule's range.
+    """
+    if actor.space is not prior.space:
+        raise ValueError(f'actor lives in {actor.space.value} space but prior in '
+                         f'{prior.space.value} space; map the prior first')
+    mean = actor.mean
+    if type(mean) is not np.ndarray or mean.ndim != 1 or mean.shape != prior.mean.shape:
+        raise ValueError('fuse_state composes one numpy state of shape (d,) with a prior of the '
+                         'same shape; use fuse for batches and torch')
+    weighted = rule in WEIGHTED_RULES
+    if weighted and not 0.0 <= max_weight <= (math.inf if rule is Rule.KL else 1.0) or (
+            kl_budget > 0.0 and max_weight == math.inf):
+        # Out of range: let the array path's checks raise with their messages.
+        checked_weight(rule, max_weight)
+        _check(rule, kl_budget, max_weight)
+    outputs = (np.empty(mean.size), np.empty(mean.size), np.empty(mean.size))
+    settings = (float(max_weight) if weighted else 0.0, float(kl_budget) if weighted else 0.0,
+                RTOL, MAX_ITER)
+    gaussians = (mean, actor.std, prior.mean, prior.std)
+    try:
+        weight, kl, binding = kernels.fuse_state(_RULE_CODES[rule], *gaussians, *settings,
+                                                 *outputs)
+    except TypeError:  # not float64 vectors: convert once
+        weight, kl, binding = kernels.fuse_state(
+            _RULE_CODES[rule], *(np.asarray(array, dtype=np.float64) for array in gaussians),
+            *settings, *outputs)
+    composed_mean, composed_std, prior_weight = outputs
+    return (Composition(DiagGaussian(composed_mean, composed_std, actor.space), prior_weight),
+            Selection(weight, kl, binding > 0.0))

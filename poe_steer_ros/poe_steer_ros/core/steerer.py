@@ -23,16 +23,16 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition,
-                                        GaussianPair, Rule, WEIGHTED_RULES)
-from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, squash, sum_last,
+from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition, Rule,
+                                        WEIGHTED_RULES)
+from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, squash_to_command,
                                          to_pre_squash)
 from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
 from poe_steer_ros.core.priors import (_enum_field, _number_field, ExternalPrior, GoalPrior,
                                        JointAttractorPrior, PoseAttractorPrior, PriorConfig,
                                        PriorType)
 from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
-from poe_steer_ros.core.selector import fuse, Selection
+from poe_steer_ros.core.selector import fuse_state, Selection
 
 LOG_STD_MIN = -20.0
 """Smallest pre-squash log-std composed (d3rlpy's clamp); keeps precisions finite."""
@@ -377,17 +377,15 @@ class Steerer:
             composition = Composition(actor, np.zeros(self._dim))
             selection = Selection(0.0, 0.0, False)
         else:
-            composition, selection = fuse(rule, GaussianPair(actor, prior), weight,
-                                          config.kl_budget)
+            composition, selection = fuse_state(rule, actor, prior, weight, config.kl_budget)
         composed = composition.gaussian
         pre_squash = composed.mean
         if config.action_mode is ActionMode.SAMPLE:
             pre_squash = pre_squash + composed.std * self._rng.standard_normal(self._dim)
-        fallback_used = not math.isfinite(sum_last(pre_squash))
+        command, finite = squash_to_command(pre_squash, self._output_kind, self._scale)
+        fallback_used = not finite
         if fallback_used:
             command = self._fallback(actor.mean)
-        else:
-            command = self._scale.to_command(squash(pre_squash, self._output_kind))
         elapsed_s = self._elapsed_s(now_s)
         command, clamped = self._envelope.clamp(
             command, None if elapsed_s is None else self._last_command, elapsed_s or 0.0)
@@ -468,8 +466,10 @@ class Steerer:
         fallback = self._envelope.fallback
         if fallback is Fallback.ZERO:
             return self._envelope.zero_command()
-        if fallback is Fallback.ACTOR_ONLY and np.isfinite(actor_mean).all():
-            return self._scale.to_command(squash(actor_mean, self._output_kind))
+        if fallback is Fallback.ACTOR_ONLY:
+            command, finite = squash_to_command(actor_mean, self._output_kind, self._scale)
+            if finite:
+                return command
         return self._hold()
 
     def _prior_for(self, config: SteeringConfig) -> GoalPrior | None:

@@ -1,0 +1,131 @@
+"""The compiled per-state path agrees with the array reference: composition, selection, clamp."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+import numpy as np
+from poe_steer_ros.core.compose import GaussianPair, Rule
+from poe_steer_ros.core.gaussian import DiagGaussian
+from poe_steer_ros.core.interfaces import Space
+from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.core.selector import fuse, fuse_state
+from poe_steer_ros.core.steerer import LOG_STD_MAX, LOG_STD_MIN
+import pytest
+
+CAPS = {Rule.POE: 1.0, Rule.KL: 20.0, Rule.ADDITIVE: 1.0, Rule.FROZEN: 0.0,
+        Rule.PRIOR_ONLY: 0.0}
+
+
+@st.composite
+def states(draw):
+    """Draw one actor and one prior Gaussian of 1 to 32 dimensions, some far apart or extreme."""
+    dim = draw(st.integers(1, 32))
+    means = st.floats(-30.0, 30.0)
+    log_stds = st.floats(-12.0, 12.0)
+    actor = DiagGaussian(draw(hnp.arrays(np.float64, dim, elements=means)),
+                         np.exp(draw(hnp.arrays(np.float64, dim, elements=log_stds))))
+    prior = DiagGaussian(draw(hnp.arrays(np.float64, dim, elements=means)),
+                         np.exp(draw(hnp.arrays(np.float64, dim, elements=log_stds))))
+    return actor, prior
+
+
+def _assert_same(single, reference, rtol=1e-9):
+    (composition, selection), (expected, expected_selection) = single, reference
+    for name in ('mean', 'std'):
+        np.testing.assert_allclose(getattr(composition.gaussian, name),
+                                   getattr(expected.gaussian, name), rtol=rtol, atol=1e-12)
+    np.testing.assert_allclose(composition.prior_weight, expected.prior_weight, rtol=rtol,
+                               atol=1e-12)
+    assert selection.weight == pytest.approx(expected_selection.weight, rel=rtol, abs=1e-12)
+    assert selection.kl == pytest.approx(expected_selection.kl, rel=1e-7, abs=1e-10)
+    assert selection.binding == bool(expected_selection.binding)
+
+
+@settings(max_examples=300)
+@given(states(), st.sampled_from(list(Rule)), st.floats(0.0, 1.0))
+def test_fuse_state_matches_fuse_without_budget(pair, rule, fraction):
+    weight = fraction * CAPS[rule]
+    _assert_same(fuse_state(rule, *pair, weight), fuse(rule, GaussianPair(*pair), weight))
+
+
+@settings(max_examples=300)
+@given(states(), st.sampled_from([Rule.POE, Rule.KL, Rule.ADDITIVE]), st.floats(1e-3, 1.2))
+def test_fuse_state_matches_fuse_with_a_budget(pair, rule, budget_fraction):
+    cap = CAPS[rule]
+    kl_at_cap = GaussianPair(*pair).kl_to_actor(rule, cap)
+    budget = min(budget_fraction * kl_at_cap, 1e6) if np.isfinite(kl_at_cap) else 1.0
+    if budget <= 0.0:
+        budget = 1e-6
+    single, reference = (fuse_state(rule, *pair, cap, budget),
+                         fuse(rule, GaussianPair(*pair), cap, budget))
+    # Same iteration on both sides: the weights agree up to rounding of the KL.
+    _assert_same(single, reference, rtol=1e-6)
+    assert single[1].kl <= budget
+
+
+def test_fuse_state_keeps_extreme_stds_finite_like_fuse():
+    """Stds at the Steerer's clip range and means far apart."""
+    tiny, huge = np.exp(LOG_STD_MIN), np.exp(LOG_STD_MAX)
+    actor = DiagGaussian(np.array([0.0, 1e100, -2.0]), np.array([tiny, 1.0, huge]))
+    prior = DiagGaussian(np.array([1.0, -1e100, 2.0]), np.array([huge, tiny, 1e-3]))
+    for rule, weight in ((Rule.POE, 0.5), (Rule.KL, 1.0), (Rule.ADDITIVE, 0.5)):
+        for budget in (0.0, 0.3):
+            composition, _ = fuse_state(rule, actor, prior, weight, budget)
+            assert np.isfinite(composition.gaussian.mean).all()
+            assert np.isfinite(composition.gaussian.std).all()
+            _assert_same((composition, _), fuse(rule, GaussianPair(actor, prior), weight, budget))
+
+
+def test_fuse_state_gives_the_same_errors_as_fuse():
+    actor = DiagGaussian(np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError, match='alpha'):
+        fuse_state(Rule.POE, actor, actor, 1.5)
+    for single in (True, False):
+        with pytest.raises(ValueError, match='max_weight'):
+            if single:
+                fuse_state(Rule.KL, actor, actor, float('inf'), 0.1)
+            else:
+                fuse(Rule.KL, GaussianPair(actor, actor), float('inf'), 0.1)
+    with pytest.raises(ValueError, match='space'):
+        fuse_state(Rule.POE, actor, DiagGaussian(np.zeros(2), np.ones(2), Space.COMMAND), 0.5)
+    with pytest.raises(ValueError, match='one numpy state'):
+        fuse_state(Rule.POE, actor, DiagGaussian(np.zeros(3), np.ones(3)), 0.5)
+    batch = DiagGaussian(np.zeros((2, 2)), np.ones((2, 2)))
+    with pytest.raises(ValueError, match='one numpy state'):
+        fuse_state(Rule.POE, batch, batch, 0.5)
+
+
+def _reference_clamp(envelope, command, previous, dt_s):
+    """Clamp by the envelope's rule written with numpy array operations."""
+    low, high = envelope.command_low, envelope.command_high
+    if previous is not None:
+        max_step = envelope.max_rate_per_s * max(dt_s, 1e-9)
+        low = np.maximum(low, previous - max_step)
+        high = np.minimum(high, previous + max_step)
+    return np.minimum(np.maximum(command, low), high)
+
+
+@settings(max_examples=300)
+@given(st.integers(1, 32).flatmap(lambda dim: st.tuples(
+    hnp.arrays(np.float64, dim, elements=st.floats(-5.0, 5.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.0, 1.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(-10.0, 10.0) | st.just(np.nan)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.0, 1.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.01, 100.0) | st.just(np.inf)))),
+    st.floats(-1.0, 1.0), st.booleans())
+def test_clamp_matches_the_array_rule(arrays, dt_s, with_previous):
+    low, width, command, position, rate = arrays
+    envelope = SafetyEnvelope(low, low + width, rate)
+    previous = low + position * width if with_previous else None
+    clamped, changed = envelope.clamp(command, previous, dt_s)
+    expected = _reference_clamp(envelope, command, previous, dt_s)
+    np.testing.assert_array_equal(clamped, expected)
+    assert changed == (expected.tolist() != command.tolist())
+
+
+def test_clamp_refuses_wrong_lengths():
+    envelope = SafetyEnvelope(-np.ones(2), np.ones(2), np.ones(2))
+    with pytest.raises(ValueError, match='shape'):
+        envelope.clamp(np.zeros(3), None, 0.1)
+    with pytest.raises(ValueError, match='shape'):
+        envelope.clamp(np.zeros(2), np.zeros(1), 0.1)
