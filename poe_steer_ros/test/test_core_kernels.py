@@ -1,11 +1,12 @@
-"""The compiled per-state path agrees with the array reference: composition, selection, clamp."""
+"""The compiled per-state path agrees with the array reference: composition, clamp, priors."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 import numpy as np
+from poe_steer_ros.core import kernels
 from poe_steer_ros.core.compose import GaussianPair, Rule
-from poe_steer_ros.core.gaussian import DiagGaussian
+from poe_steer_ros.core.gaussian import ActionScale, DiagGaussian, SPACE_CODES
 from poe_steer_ros.core.interfaces import Space
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.selector import fuse, fuse_state
@@ -129,3 +130,38 @@ def test_clamp_refuses_wrong_lengths():
         envelope.clamp(np.zeros(3), None, 0.1)
     with pytest.raises(ValueError, match='shape'):
         envelope.clamp(np.zeros(2), np.zeros(1), 0.1)
+
+
+def _reference_prior_to_pre_squash(mean, std, space, low, high, scale, tanh, eps, std_min,
+                                   std_max):
+    """Map a prior as the Steerer does, written with numpy array operations."""
+    if space is Space.COMMAND:
+        mean = np.minimum(np.maximum(mean, low), high)
+        mean, std = scale.to_action(mean), std / scale.scale
+    if space is not Space.PRE_SQUASH and tanh:
+        action = np.minimum(np.maximum(mean, eps - 1.0), 1.0 - eps)
+        mean, std = np.atanh(action), std / (1.0 - action * action)
+    elif space is not Space.PRE_SQUASH:
+        mean = np.minimum(np.maximum(mean, -1.0), 1.0)
+    return mean, np.minimum(np.maximum(std, std_min), std_max)
+
+
+@settings(max_examples=300)
+@given(st.integers(1, 32).flatmap(lambda dim: st.tuples(
+    hnp.arrays(np.float64, dim, elements=st.floats(-50.0, 50.0) | st.just(np.nan)),
+    hnp.arrays(np.float64, dim, elements=st.floats(1e-9, 1e9)),
+    hnp.arrays(np.float64, dim, elements=st.floats(-5.0, 5.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.01, 5.0)))),
+    st.sampled_from(list(Space)), st.booleans(), st.floats(1e-4, 0.5))
+def test_prior_mapping_matches_the_array_rule(arrays, space, tanh, eps):
+    mean, std, low, width = arrays
+    scale = ActionScale(low - width, low + 2.0 * width)
+    bounds = (low - 0.5 * width, low + width)
+    std_min, std_max = np.exp(LOG_STD_MIN), np.exp(LOG_STD_MAX)
+    mapped = np.empty(mean.size), np.empty(mean.size)
+    kernels.prior_to_pre_squash(mean, std, SPACE_CODES[space], *bounds, scale.scale,
+                                scale.offset, tanh, eps, std_min, std_max, *mapped)
+    expected = _reference_prior_to_pre_squash(mean, std, space, *bounds, scale, tanh, eps,
+                                              std_min, std_max)
+    for value, reference in zip(mapped, expected):
+        np.testing.assert_allclose(value, reference, rtol=1e-12, atol=1e-15)

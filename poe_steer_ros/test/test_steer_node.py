@@ -310,3 +310,34 @@ def test_envelope_parameters_cannot_exceed_the_actor(actor_manifest, tmp_path) -
     finally:
         process.stop()
     assert status != 0 and 'limits.command_low has 1 values' in process.output()
+
+
+def test_state_triggered_ticks_answer_every_state_and_status_is_rate_limited(
+        actor_manifest, tmp_path) -> None:
+    """control.trigger state: a command per state; ~/status at most status.max_rate_hz."""
+    process = NodeProcess('steer_node', ros_arguments(
+        params_file=write_params(tmp_path / 'params.yaml', actor_manifest),
+        remaps={'state': 'triggered/odom', 'command': 'triggered/cmd_vel',
+                '__node': 'triggered_steer'},
+        parameters={'control.trigger': 'state', 'status.max_rate_hz': 10.0}),
+        tmp_path / 'node.log')
+    with RosClient('triggered_driver') as client, process:
+        publisher = client.node.create_publisher(Odometry, 'triggered/odom',
+                                                 qos_profile_sensor_data)
+        sent = []
+
+        def publish() -> None:
+            sent.append(None)
+            publisher.publish(odometry(0.0, 0.0, 0.0))
+        client.node.create_timer(0.01, publish)
+        commands = client.record(Twist, 'triggered/cmd_vel')
+        statuses = client.record(SteeringStatus, '/triggered_steer/status')
+        assert client.spin_until(lambda: len(statuses.messages) > 0, 30.0), process.output()
+        counts = (len(sent), len(commands.messages), len(statuses.messages))
+        client.spin_for(2.0)
+        states = len(sent) - counts[0]
+        answered = len(commands.messages) - counts[1]
+        published = len(statuses.messages) - counts[2]
+    assert answered >= 0.8 * states > 0, f'{answered} commands for {states} states'
+    assert 5 <= published <= 10.0 * 2.0 + 2, f'{published} statuses in 2 s at 10 Hz at most'
+    assert all(not status.stale_state for status in statuses.messages[counts[2]:])

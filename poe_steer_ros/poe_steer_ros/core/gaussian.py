@@ -25,6 +25,10 @@ from poe_steer_ros.core.interfaces import OutputKind, Space
 Array = Any
 """A numpy array or a torch tensor; all arrays of one call come from the same library."""
 
+SPACE_CODES = {Space.PRE_SQUASH: kernels.PRE_SQUASH_SPACE, Space.ACTION: kernels.ACTION_SPACE,
+               Space.COMMAND: kernels.COMMAND_SPACE}
+"""The kernels' code of each space."""
+
 ATANH_CLIP_EPS = 0.05
 """
 How far inside ``(-1, 1)`` a normalised prior mean is clipped before ``atanh``.
@@ -258,21 +262,25 @@ def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: Outpu
     through ``atanh``; the std uses the delta method, i.e. the derivative of ``atanh`` at the
     clipped point: ``std_u = std_a / (1 - a**2)``. For Gaussian and deterministic actors the
     action mean is clipped to [-1, 1], the range their actions are clipped to anyway.
+    Compiled (``kernels.prior_to_pre_squash``): the Steerer maps one prior per tick.
 
-    :param gaussian: a diagonal Gaussian in any space (pre-squash ones are returned unchanged).
+    :param gaussian: a diagonal numpy Gaussian, ``(d,)`` or ``(N, d)``, in any space
+        (pre-squash ones are returned unchanged).
     :param scale: the actor's action bounds.
     :param output_kind: what the actor's output means.
     :param eps: clip margin for ``atanh``; must lie in (0, 1).
-    :return: The Gaussian in pre-squash space, as numpy arrays.
+    :return: The Gaussian in pre-squash space, as float64 numpy arrays.
     """
     if gaussian.space is Space.PRE_SQUASH:
         return gaussian
     if not 0.0 < eps < 1.0:
         raise ValueError(f'eps must lie in (0, 1), got {eps}')
-    mean, std = gaussian.mean, gaussian.std
-    if gaussian.space is Space.COMMAND:
-        mean, std = scale.to_action(mean), std / scale.scale
-    if output_kind is not OutputKind.TANH_GAUSSIAN:
-        return DiagGaussian(np.minimum(np.maximum(mean, -1.0), 1.0), std, Space.PRE_SQUASH)
-    action = np.minimum(np.maximum(mean, eps - 1.0), 1.0 - eps)
-    return DiagGaussian(np.atanh(action), std / (1.0 - action * action), Space.PRE_SQUASH)
+    mean = np.asarray(gaussian.mean, dtype=np.float64)
+    std = np.asarray(gaussian.std, dtype=np.float64)
+    unbounded = np.full(scale.scale.size, math.inf)
+    mapped_mean, mapped_std = np.empty(mean.shape), np.empty(mean.shape)
+    kernels.prior_to_pre_squash(
+        mean.reshape(-1), std.reshape(-1), SPACE_CODES[gaussian.space], -unbounded, unbounded,
+        scale.scale, scale.offset, output_kind is OutputKind.TANH_GAUSSIAN, eps, 0.0, math.inf,
+        mapped_mean.reshape(-1), mapped_std.reshape(-1))
+    return DiagGaussian(mapped_mean, mapped_std, Space.PRE_SQUASH)

@@ -27,6 +27,8 @@ import numpy as np
 
 FROZEN, POE, KL, ADDITIVE, PRIOR_ONLY = range(5)
 """Rule codes of the kernels, in the order of ``compose.Rule``."""
+PRE_SQUASH_SPACE, ACTION_SPACE, COMMAND_SPACE = range(3)
+"""Space codes of the kernels, in the order of ``interfaces.Space``."""
 
 _EPS = float(np.finfo(np.float64).eps)
 MIN_DT_S = 1e-9
@@ -271,3 +273,38 @@ def squash_to_command(pre_squash: np.ndarray, tanh: bool, scale: np.ndarray, off
         action = math.tanh(value) if tanh else np.minimum(np.maximum(value, -1.0), 1.0)
         out[index] = offset[index] + scale[index] * action
     return finite
+
+
+@numba.njit(types.void(_VECTOR, _VECTOR, types.int64, _VECTOR, _VECTOR, _VECTOR, _VECTOR,
+                       types.boolean, types.float64, types.float64, types.float64, _OUT, _OUT),
+            **_JIT)
+def prior_to_pre_squash(mean: np.ndarray, std: np.ndarray, space: int, low: np.ndarray,
+                        high: np.ndarray, scale: np.ndarray, offset: np.ndarray, tanh: bool,
+                        eps: float, std_min: float, std_max: float, mean_out: np.ndarray,
+                        std_out: np.ndarray) -> None:
+    """
+    Map a prior to pre-squash space: ``gaussian.to_pre_squash`` plus the Steerer's clips.
+
+    ``mean`` and ``std`` hold one or more vectors back to back (a flattened batch); ``space`` is
+    ``PRE_SQUASH_SPACE``, ``ACTION_SPACE`` or ``COMMAND_SPACE``. A command-space mean is clipped
+    to ``[low, high]`` and mapped to the normalised action; an action is then clipped and
+    mapped through ``atanh`` with the delta method for the std (tanh actors) or clipped to
+    [-1, 1] (other actors); the std is clipped to ``[std_min, std_max]`` last.
+    """
+    dim = scale.shape[0]
+    size = mean.shape[0]
+    if size % dim != 0 or std.shape[0] != size or mean_out.shape[0] != size:
+        raise ValueError('prior mean and std need one entry per action dimension')
+    for flat in range(size):
+        index = flat % dim
+        value, spread = mean[flat], std[flat]
+        if space == COMMAND_SPACE:
+            bounded = np.minimum(np.maximum(value, low[index]), high[index])
+            value, spread = (bounded - offset[index]) / scale[index], spread / scale[index]
+        if space != PRE_SQUASH_SPACE and tanh:
+            value = np.minimum(np.maximum(value, eps - 1.0), 1.0 - eps)
+            value, spread = math.atanh(value), spread / (1.0 - value * value)
+        elif space != PRE_SQUASH_SPACE:
+            value = np.minimum(np.maximum(value, -1.0), 1.0)
+        mean_out[flat] = value
+        std_out[flat] = np.minimum(np.maximum(spread, std_min), std_max)

@@ -171,6 +171,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   'safe command is sent until fresh state arrives.', low=0.001, high=3600.0),
     ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '
                   'missing: zero (stop) or hold the last command.', choices=SafeCommand),
+    ParameterSpec('status.max_rate_hz', 50.0, 'Most ~/status messages per second on the node '
+                  'clock; a tick in between publishes one only when it sends the safe command or '
+                  'a fallback. 0: every tick.', read_only=True, low=0.0, high=5000.0),
     ParameterSpec('limits.command_low', [], 'Lower command bound per action, command units; '
                   "empty: the actor manifest's bounds. Only narrows them.", read_only=True),
     ParameterSpec('limits.command_high', [], 'Upper command bound per action, command units; '

@@ -147,6 +147,9 @@ class SteerNode(Node):
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
         self._period_s = 1.0 / self._values['control.rate_hz']
+        max_status_rate_hz = self._values['status.max_rate_hz']
+        self._status_period_s = 1.0 / max_status_rate_hz if max_status_rate_hz > 0.0 else 0.0
+        self._last_status_s = -math.inf
         self._tick_on_state = self._values['control.trigger'] == Trigger.STATE.value
         self.create_timer(self._period_s,
                           self._on_watchdog if self._tick_on_state else self._on_tick)
@@ -286,10 +289,11 @@ class SteerNode(Node):
             return
         self._state_rejection = ''
         header = getattr(message, 'header', None)
-        self._state = LatestState(values, header.frame_id if header else '', self._now_s(),
+        arrival_s = self._now_s()
+        self._state = LatestState(values, header.frame_id if header else '', arrival_s,
                                   header.stamp if header else None)
         if self._tick_on_state:
-            self._on_tick()
+            self._on_tick(arrival_s)
 
     def _on_goal_pose(self, message: PoseStamped) -> None:
         state_frame = self._state.frame_id if self._state else ''
@@ -327,10 +331,12 @@ class SteerNode(Node):
 
     # Control ------------------------------------------------------------------------------
 
-    def _on_tick(self) -> None:
+    def _on_tick(self, now_s: float | None = None) -> None:
+        """Run one control tick at ``now_s`` (node clock; None: read it)."""
         tick_start = time.perf_counter()
         self._tick_starts.append(tick_start)
-        now_s = self._now_s()
+        if now_s is None:
+            now_s = self._now_s()
         if self._pending_config is not None:
             self._steerer.update_config(self._pending_config, now_s)
             self._pending_config = None
@@ -354,13 +360,15 @@ class SteerNode(Node):
                 detail = str(error)
         self._counters['stale_ticks'] += stale
         self._publish_command(command, state.stamp if telemetry is not None else None)
-        self._publish_status(now_s, command, telemetry, state, state_age_s, stale, detail,
-                             tick_start)
+        if self._status_due(now_s, telemetry):
+            self._publish_status(command, telemetry, state, state_age_s, stale, detail,
+                                 tick_start)
 
     def _on_watchdog(self) -> None:
         """With ticks triggered by state messages: keep sending the safe command while stale."""
-        if self._is_stale(self._state_age_s(self._now_s())):
-            self._on_tick()
+        now_s = self._now_s()
+        if self._is_stale(self._state_age_s(now_s)):
+            self._on_tick(now_s)
 
     def _state_age_s(self, now_s: float) -> float:
         """Age of the latest accepted state on the node clock, s (inf before the first)."""
@@ -375,6 +383,19 @@ class SteerNode(Node):
         """
         return not 0.0 <= state_age_s <= self._values['control.state_timeout_s']
 
+    def _status_due(self, now_s: float, telemetry: Telemetry | None) -> bool:
+        """
+        Whether this tick publishes ``~/status``: at most ``status.max_rate_hz`` of them.
+
+        Ticks that send the safe command (no telemetry) or a fallback always publish; so does
+        the first tick after the clock jumped back.
+        """
+        routine = telemetry is not None and not telemetry.fallback_used
+        if routine and 0.0 <= now_s - self._last_status_s < self._status_period_s:
+            return False
+        self._last_status_s = now_s
+        return True
+
     def _publish_command(self, command: np.ndarray, state_stamp: Time | None = None) -> None:
         """
         Publish a command; a stamped one carries the stamp of the state it answers.
@@ -388,7 +409,7 @@ class SteerNode(Node):
             message.header.frame_id = 'base_link'
         self._command_publisher.publish(message)
 
-    def _publish_status(self, now_s: float, command: np.ndarray, telemetry: Telemetry | None,
+    def _publish_status(self, command: np.ndarray, telemetry: Telemetry | None,
                         state: LatestState | None, state_age_s: float, stale: bool,
                         detail: str, tick_start: float) -> None:
         config = self._steerer.config
