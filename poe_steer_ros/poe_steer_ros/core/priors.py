@@ -128,21 +128,22 @@ def _read(state: RobotState, key: str, who: str) -> float:
         raise KeyError(f'the {who} needs state key {key!r}, which the state lacks') from None
 
 
-def _goal_vector(goal: np.ndarray, sizes: Sequence[int], who: str) -> np.ndarray:
-    """Return ``goal`` as a finite float vector of one of ``sizes``; raise ValueError if not."""
-    vector = np.asarray(goal, dtype=np.float64).reshape(-1)
-    if vector.size not in sizes or not np.isfinite(vector).all():
+def _goal_values(goal: np.ndarray, sizes: Sequence[int], who: str) -> list[float]:
+    """Return ``goal`` as finite floats, one of ``sizes`` many; raise ValueError if not."""
+    values = np.asarray(goal, dtype=np.float64).reshape(-1).tolist()
+    if len(values) not in sizes or not all(map(math.isfinite, values)):
         raise ValueError(f'goal for the {who} must be {" or ".join(map(str, sizes))} finite '
                          f'numbers, got {goal!r}')
-    return vector
+    return values
 
 
 class PoseAttractorPrior:
     """
     Planar mobile-base attractor: goal (x, y[, yaw]) in the odom frame -> desired (v, w).
 
-    The goal is expressed in the body frame (rotation by transforms3d). With distance ``rho``
-    and bearing ``b`` of the goal point in the body frame:
+    The goal point is expressed in the body frame (a planar rotation by the yaw) and the goal
+    yaw relative to the heading (the relative rotation, through transforms3d). With distance
+    ``rho`` and bearing ``b`` of the goal point in the body frame:
     ``v = k_linear rho cos(b)`` (forward when the goal is ahead, backward when behind, 0 when
     abeam) and ``w = k_angular e`` with heading error ``e = (1 - n) b + n e_yaw``, where
     ``n = exp(-(rho / goal_radius_m)**2)`` hands the heading over from the goal point to the goal
@@ -169,18 +170,21 @@ class PoseAttractorPrior:
         :raises ValueError: if the goal is not 2 or 3 finite numbers.
         """
         config = self._config
-        target = _goal_vector(goal, (2, 3), 'pose prior')
         who = 'pose prior'
+        target = _goal_values(goal, (2, 3), who)
         yaw = _read(state, BASE_YAW, who)
-        body_to_odom = transforms3d.euler.euler2mat(0.0, 0.0, yaw)
-        offset = np.array([target[0] - _read(state, BASE_X, who),
-                           target[1] - _read(state, BASE_Y, who), 0.0])
-        ahead, left, _ = body_to_odom.T @ offset
+        # The goal offset in the body frame: the planar rotation by -yaw, in floats (per tick).
+        cos_yaw, sin_yaw = math.cos(yaw), math.sin(yaw)
+        offset_x = target[0] - _read(state, BASE_X, who)
+        offset_y = target[1] - _read(state, BASE_Y, who)
+        ahead = cos_yaw * offset_x + sin_yaw * offset_y
+        left = cos_yaw * offset_y - sin_yaw * offset_x
         distance = math.hypot(ahead, left)
         bearing = math.atan2(left, ahead)
         yaw_error = 0.0
-        if target.size == 3:
-            error = body_to_odom.T @ transforms3d.euler.euler2mat(0.0, 0.0, target[2])
+        if len(target) == 3:
+            error = (transforms3d.euler.euler2mat(0.0, 0.0, yaw).T
+                     @ transforms3d.euler.euler2mat(0.0, 0.0, target[2]))
             yaw_error = math.atan2(error[1, 0], error[0, 0])
         # exp(-x**2) is 0 to double precision once x > 27; the cap keeps x**2 from overflowing
         # for far (but finite) goals.
@@ -224,7 +228,7 @@ class JointAttractorPrior:
         :raises ValueError: if the goal does not have one finite entry per joint.
         """
         config = self._config
-        target = _goal_vector(goal, (self.action_dim,), 'joint prior')
+        target = np.array(_goal_values(goal, (self.action_dim,), 'joint prior'))
         position = np.array([_read(state, key, 'joint prior') for key in self._keys])
         error = target - position
         return DiagGaussian(config.k_joint * error,

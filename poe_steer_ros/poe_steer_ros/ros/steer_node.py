@@ -127,8 +127,12 @@ class SteerNode(Node):
         self._state_rejection = ''
         self._pending_config: SteeringConfig | None = None
         self._command_message = adapters.COMMAND_MESSAGES[self._command_type]()
+        if hasattr(self._command_message, 'header'):
+            self._command_message.header.frame_id = 'base_link'
         self._tick_starts: collections.deque[float] = collections.deque(maxlen=1000)
         self._actor_latencies: collections.deque[float] = collections.deque(maxlen=1000)
+        self._tick_work: collections.deque[float] = collections.deque(maxlen=1000)
+        """Duration of each tick, s: conversion, steering, command and status publishing."""
         self._counters = collections.Counter()
 
         overrides = QoSOverridingOptions.with_default_policies()
@@ -290,6 +294,8 @@ class SteerNode(Node):
         self._state_rejection = ''
         header = getattr(message, 'header', None)
         arrival_s = self._now_s()
+        if self._state is None:
+            self.get_logger().info('first state received')
         self._state = LatestState(values, header.frame_id if header else '', arrival_s,
                                   header.stamp if header else None)
         if self._tick_on_state:
@@ -363,6 +369,7 @@ class SteerNode(Node):
         if self._status_due(now_s, telemetry):
             self._publish_status(command, telemetry, state, state_age_s, stale, detail,
                                  tick_start)
+        self._tick_work.append(time.perf_counter() - tick_start)
 
     def _on_watchdog(self) -> None:
         """With ticks triggered by state messages: keep sending the safe command while stale."""
@@ -406,7 +413,6 @@ class SteerNode(Node):
         adapters.fill_command(message, command, self._action_names)
         if hasattr(message, 'header'):
             message.header.stamp = state_stamp or self.get_clock().now().to_msg()
-            message.header.frame_id = 'base_link'
         self._command_publisher.publish(message)
 
     def _publish_status(self, command: np.ndarray, telemetry: Telemetry | None,
@@ -445,6 +451,7 @@ class SteerNode(Node):
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
         latencies = np.asarray(self._actor_latencies) if self._actor_latencies else np.zeros(1)
+        tick_work = np.asarray(self._tick_work) if self._tick_work else np.zeros(1)
         stale = self._is_stale(self._state_age_s(self._now_s()))
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
@@ -457,6 +464,8 @@ class SteerNode(Node):
             'actor_sha256': self._actor.sha256,
             'actor_latency_p50_ms': f'{1e3 * np.percentile(latencies, 50):.3f}',
             'actor_latency_p99_ms': f'{1e3 * np.percentile(latencies, 99):.3f}',
+            'tick_work_p50_ms': f'{1e3 * np.percentile(tick_work, 50):.3f}',
+            'tick_work_p99_ms': f'{1e3 * np.percentile(tick_work, 99):.3f}',
             'loop_rate_hz': f'{rate_hz:.1f}',
             'target_rate_hz': f'{1.0 / self._period_s:.1f}',
             'missed_deadlines': str(missed),
@@ -478,6 +487,7 @@ class SteerNode(Node):
         self._diagnostics_publisher.publish(array)
         self._tick_starts.clear()
         self._actor_latencies.clear()
+        self._tick_work.clear()
 
     def on_shutdown(self) -> None:
         """Send the safe command once more before the node goes away (Ctrl-C, SIGTERM)."""
