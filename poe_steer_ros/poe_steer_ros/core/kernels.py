@@ -109,7 +109,7 @@ def _select_additive(actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean: 
     total = 0.0
     for index in range(actor_mean.shape[0]):
         total += _ratio_and_gap_sq(actor_mean, actor_std, prior_mean, prior_std, index)[1]
-    if kl_budget <= 0.0 or 0.5 * max_weight * max_weight * total <= kl_budget:
+    if kl_budget < 0.0 or 0.5 * max_weight * max_weight * total <= kl_budget:
         weight = max_weight
     elif total == total:
         weight = math.sqrt(2.0 * kl_budget * (1.0 - 0.5 * rtol) / total)
@@ -122,7 +122,7 @@ def _select_additive(actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean: 
 def _select_path(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray,
                  prior_mean: np.ndarray, prior_std: np.ndarray, max_weight: float,
                  kl_budget: float, rtol: float, max_iter: int) -> tuple[float, float, float]:
-    """Safeguarded Newton along PoE or KL-reg (``selector._select_single``)."""
+    """Safeguarded Newton along PoE or KL-reg (``selector._select_batch`` for one state)."""
     gaussians = (actor_mean, actor_std, prior_mean, prior_std)
     kl_max = _path_kl(rule, *gaussians, max_weight)
     if math.isnan(kl_max):
@@ -180,7 +180,10 @@ def fuse_state(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_m
                max_iter: int, mean_out: np.ndarray, std_out: np.ndarray,
                prior_weight_out: np.ndarray) -> tuple[float, float, float]:
     """
-    Compose one state by ``rule`` at ``max_weight``, or within ``kl_budget`` when it is > 0.
+    Compose one state by ``rule`` at ``max_weight``, or within ``kl_budget`` when it is >= 0.
+
+    A negative ``kl_budget`` turns the selector off (the weight is ``max_weight``); a zero one
+    selects the largest weight with zero KL, as ``select_weight`` does.
 
     Writes the composed mean and std and the effective prior weight per dimension into the
     ``*_out`` vectors and returns (weight used, KL(composed || actor), 1.0 if the budget bound
@@ -208,7 +211,7 @@ def fuse_state(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_m
             std_out[index] = actor_std[index]
             prior_weight_out[index] = weight
         return weight, kl, binding
-    if kl_budget > 0.0:
+    if kl_budget >= 0.0:
         weight, kl, binding = _select_path(rule, actor_mean, actor_std, prior_mean, prior_std,
                                            max_weight, kl_budget, rtol, max_iter)
     else:

@@ -76,12 +76,30 @@ def select_weight(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
     :raises ValueError: for a rule without a weight or a negative budget or cap.
     """
     _check(rule, kl_budget, max_weight)
+    if pair.mean_gap.ndim == 1:
+        return _select_state(rule, pair, kl_budget, max_weight, rtol, max_iter)
     if rule is Rule.ADDITIVE:
         return _select_additive(pair, kl_budget, max_weight, rtol)
-    if pair.mean_gap.ndim == 1:
-        return _select_single(rule, pair, kl_budget, max_weight, rtol, max_iter)
     with _quiet(array_namespace(pair.mean_gap)):
         return _select_batch(rule, pair, kl_budget, max_weight, rtol, max_iter)
+
+
+def _select_state(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
+                  rtol: float, max_iter: int) -> Selection:
+    """Select for one state: numpy through the compiled kernel, torch as a batch of one."""
+    actor, prior = pair.actor, pair.prior
+    if type(pair.mean_gap) is np.ndarray:
+        scratch = np.empty((3, pair.mean_gap.size))
+        weight, kl, binding = kernels.fuse_state(
+            _RULE_CODES[rule], *(np.asarray(array, dtype=np.float64)
+                                 for array in (actor.mean, actor.std, prior.mean, prior.std)),
+            float(max_weight), float(kl_budget), rtol, max_iter, *scratch)
+        return Selection(weight, kl, binding > 0.0)
+    batch = GaussianPair(*(DiagGaussian(gaussian.mean[None], gaussian.std[None], gaussian.space)
+                           for gaussian in (actor, prior)))
+    selection = select_weight(rule, batch, kl_budget, max_weight, rtol=rtol, max_iter=max_iter)
+    return Selection(float(selection.weight[0]), float(selection.kl[0]),
+                     bool(selection.binding[0]))
 
 
 def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
@@ -89,12 +107,6 @@ def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
     """Take the cap if feasible, else solve ``0.5 t**2 sum(z**2) = budget (1 - rtol / 2)``."""
     total = sum_last(pair.scaled_gap_sq)
     target = kl_budget * (1.0 - 0.5 * rtol)
-    if isinstance(total, float):
-        if 0.5 * max_weight * max_weight * total <= kl_budget:
-            weight = max_weight
-        else:
-            weight = math.sqrt(2.0 * target / total) if total == total else 0.0
-        return Selection(weight, 0.5 * weight * weight * total, weight < max_weight)
     xp = array_namespace(total)
     with _quiet(xp):
         root = xp.nan_to_num(xp.sqrt(2.0 * target / total), nan=0.0, posinf=max_weight)
@@ -103,18 +115,9 @@ def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
     return Selection(weight, 0.5 * weight * weight * total, weight < max_weight)
 
 
-def _choose(condition: bool, if_true: float, if_false: float) -> float:
-    """Scalar counterpart of ``numpy.where``."""
-    return if_true if condition else if_false
-
-
 def _next_weight(where: Callable[..., Any], weight: Weight, kl: Weight, slope: Weight,
                  target: float, lower: Weight, upper: Weight) -> Weight:
-    """
-    Return the Newton step if it stays strictly inside the bracket, else the midpoint.
-
-    ``where`` is ``_choose`` for floats or ``xp.where`` for arrays.
-    """
+    """Return the Newton step if it stays strictly inside the bracket, else the midpoint."""
     newton = weight - (kl - target) / slope
     return where((newton > lower) & (newton < upper), newton, 0.5 * (lower + upper))
 
@@ -138,45 +141,9 @@ def _start(where: Callable[..., Any], rule: Rule, pair: GaussianPair, target: fl
     return where(best > 0.0, best, 0.5 * max_weight)
 
 
-def _select_single(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
-                   rtol: float, max_iter: int) -> Selection:
-    """Safeguarded Newton for one state with float control flow (the per-tick path)."""
-    kl_max = float(pair.kl_to_actor(rule, max_weight))
-    if math.isnan(kl_max):
-        return Selection(0.0, 0.0, True)
-    if kl_max <= kl_budget:
-        return Selection(max_weight, kl_max, False)
-    target = kl_budget * (1.0 - 0.5 * rtol)
-    accept = kl_budget * (1.0 - rtol)
-    shortest = 4.0 * _EPS * max(max_weight, 1.0)
-    lower, kl_lower, upper = 0.0, 0.0, max_weight
-    slope_max = _positive(float(pair.kl_slope(rule, max_weight)))
-    weight = float(_start(_choose, rule, pair, target, max_weight, kl_max, slope_max))
-    for _ in range(max_iter):
-        kl = float(pair.kl_to_actor(rule, weight))
-        if kl <= kl_budget:
-            lower, kl_lower = weight, kl
-            if kl >= accept:
-                break
-        elif kl > kl_budget:
-            upper = weight
-        else:
-            break
-        if upper - lower <= shortest:
-            break
-        slope = _positive(float(pair.kl_slope(rule, weight)))
-        weight = _next_weight(_choose, weight, kl, slope, target, lower, upper)
-    return Selection(lower, kl_lower, True)
-
-
-def _positive(slope: float) -> float:
-    """Map a zero or NaN slope to inf, so that Newton stalls and bisection takes over."""
-    return slope if slope > 0.0 else math.inf
-
-
 def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
                   rtol: float, max_iter: int) -> Selection:
-    """Run the iteration of ``_select_single`` vectorised over states, with masks."""
+    """Run the safeguarded Newton of ``kernels`` vectorised over states, with masks."""
     xp = array_namespace(pair.mean_gap)
     where = xp.where
     kl_max = pair.kl_to_actor(rule, max_weight)
@@ -264,8 +231,8 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
         checked_weight(rule, max_weight)
         _check(rule, kl_budget, max_weight)
     outputs = (np.empty(mean.size), np.empty(mean.size), np.empty(mean.size))
-    settings = (float(max_weight) if weighted else 0.0, float(kl_budget) if weighted else 0.0,
-                RTOL, MAX_ITER)
+    settings = (float(max_weight) if weighted else 0.0,
+                float(kl_budget) if weighted and kl_budget > 0.0 else -1.0, RTOL, MAX_ITER)
     gaussians = (mean, actor.std, prior.mean, prior.std)
     try:
         weight, kl, binding = kernels.fuse_state(_RULE_CODES[rule], *gaussians, *settings,
