@@ -5,8 +5,9 @@ The timed chain is the one ``Steerer.step`` runs after the actor and the prior h
 their pre-squash Gaussians: composition with KL-budget selection -> finiteness guard ->
 ``squash`` -> ``ActionScale.to_command`` -> ``SafetyEnvelope.clamp`` (bounds and rate limits).
 Three backends compose: ``fuse_state``, the compiled per-state path ``Steerer.step`` takes;
-``fuse`` on numpy arrays, the array reference that also serves batches; and ``fuse`` on float64
-torch tensors, which hand the squashed action back as numpy for the envelope, as a node would.
+``fuse`` on numpy arrays (one state as a batch of one), the array reference that also serves
+batches; and ``fuse`` on float64 torch tensors, which hand the squashed action back as numpy for
+the envelope, as a node would.
 Run: ``python -m poe_steer_ros.bench.core_bench``.
 """
 
@@ -115,14 +116,16 @@ def _measure(dim: int, backend: str, batch: int, mode: str,
     actor, prior = _states(rng, shape)
     budget = _budget(actor, prior, mode)
     if batch == 1:
+        # The array path takes one state as a batch of one; the others take a (d,) state.
+        rows = [slice(row, row + 1) if backend == ARRAYS else row for row in range(POOL)]
         inputs = [(DiagGaussian(actor.mean[row], actor.std[row]),
-                   DiagGaussian(prior.mean[row], prior.std[row])) for row in range(POOL)]
+                   DiagGaussian(prior.mean[row], prior.std[row])) for row in rows]
     else:
         inputs = [(actor, prior)]
     if backend == TORCH:
         inputs = [(_to_torch(actor_state), _to_torch(prior_state))
                   for actor_state, prior_state in inputs]
-    previous = np.zeros((dim,) if batch == 1 else (batch, dim))
+    previous = np.zeros(inputs[0][0].mean.shape)
     bound_fraction = float(np.mean(
         [np.mean(np.asarray(_compose(backend, *pair, budget)[1].binding))
          for pair in inputs])) if budget > 0.0 else 0.0
