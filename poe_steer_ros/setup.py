@@ -24,6 +24,7 @@ setup(
         (f'share/{PACKAGE}', ['package.xml']),
         share('launch', '*.launch.py'),
         share('config', '*.yaml'),
+        share('config', '*.xml'),
         share('models'),
         share('worlds'),
     ],

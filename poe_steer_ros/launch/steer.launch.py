@@ -2,7 +2,7 @@
 Start the steering node on a robot.
 
     ros2 launch poe_steer_ros steer.launch.py [params_file:=...] [namespace:=...]
-        [use_sim_time:=true] [actor_manifest:=/path/to/actor.yaml]
+        [use_sim_time:=true] [actor_manifest:=/path/to/actor.yaml] [fastdds_profile:=...]
 
 The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml)
 and is remapped for a mobile base: it reads ``odom`` and writes ``cmd_vel``.
@@ -17,6 +17,17 @@ DEFAULT_PARAMS_FILE = ('config', 'steer.yaml')
 """Relative to the package's share folder."""
 REMAPPINGS = [('state', 'odom'), ('command', 'cmd_vel')]
 """Mobile-base remaps; the tests start the node with exactly these."""
+DISCOVERY_PROFILE = ('config', 'fastdds_discovery.xml')
+"""Fast DDS participant defaults (longer discovery announcements), relative to the share."""
+DISCOVERY_VARIABLES = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
+"""Where Fast DDS 3 (Kilted) and 2 (Jazzy) look for a profiles file."""
+
+
+def discovery_environment(profile: str, environment=os.environ) -> dict:
+    """Point Fast DDS at ``profile`` for the node, unless a profiles file is set already."""
+    if not profile or any(environment.get(name) for name in DISCOVERY_VARIABLES):
+        return {}
+    return {name: profile for name in DISCOVERY_VARIABLES}
 
 
 def generate_launch_description():
@@ -35,10 +46,11 @@ def generate_launch_description():
         manifest = LaunchConfiguration('actor_manifest').perform(context)
         if manifest:
             overrides['actor.manifest'] = manifest
+        profile = LaunchConfiguration('fastdds_profile').perform(context)
         return [Node(package=PACKAGE, executable=EXECUTABLE, name=NODE_NAME,
                      namespace=LaunchConfiguration('namespace'), output='screen',
                      parameters=[LaunchConfiguration('params_file'), overrides],
-                     remappings=REMAPPINGS)]
+                     remappings=REMAPPINGS, additional_env=discovery_environment(profile))]
 
     return LaunchDescription([
         DeclareLaunchArgument('params_file',
@@ -52,5 +64,10 @@ def generate_launch_description():
         DeclareLaunchArgument('actor_manifest', default_value='',
                               description='Frozen actor manifest YAML; empty keeps the one in '
                                           'params_file'),
+        DeclareLaunchArgument('fastdds_profile',
+                              default_value=os.path.join(share, *DISCOVERY_PROFILE),
+                              description='Fast DDS profiles file for the node (longer discovery '
+                                          'announcements); empty, or a profiles file already '
+                                          'set in the environment, keeps that'),
         OpaqueFunction(function=steer_node),
     ])

@@ -116,7 +116,8 @@ def start_node(case: Case, log_path: pathlib.Path, topics: dict[str, str]) -> No
     return NodeProcess(steer.EXECUTABLE, ros_arguments(
         params_file=share_file(*steer.DEFAULT_PARAMS_FILE),
         parameters={**STEER_OVERRIDES, **case.steer_parameters}, remaps=topics),
-        log_path).start()
+        log_path, env=steer.discovery_environment(str(share_file(*steer.DISCOVERY_PROFILE)))
+    ).start()
 
 
 def measure(case: Case, rate_hz: int, duration_s: float, log_dir: pathlib.Path) -> Result:
