@@ -307,9 +307,9 @@ def _targets(by_key: Mapping[tuple[str, int], Result], results: list[Result]) ->
         f'warmed up: median {np.median(first):.3f} s, worst {first.max():.3f} s over '
         f'{first.size} starts of the steering node, {verdict(first.max() <= 1.0)}. The node '
         f'itself is ready at that line (its watchdog sends the safe command on its first timer '
-        f'tick); what varies is DDS discovery between the new node and the driver: the first '
+        f'tick); the rest is DDS discovery between the new node and the driver: the first '
         f'state arrived after median {np.median(first_state):.3f} s, worst '
-        f'{first_state.max():.3f} s; {late} of {first_state.size} starts waited over 1 s. Waits '
-        'of 2 s and more, seen in some runs (also with localhost-only discovery and without '
-        "shared memory), look like Fast DDS's periodic participant announcement, not its "
-        'initial burst, bringing the two together.'])
+        f'{first_state.max():.3f} s; {late} of {first_state.size} starts waited over 1 s. The '
+        'node runs with the Fast DDS profile `steer.launch.py` gives it '
+        '(`config/fastdds_discovery.xml`: announcements for 2 s, not 0.5 s); with Fast DDS '
+        'defaults about one start in eight waited 2 to 2.7 s.'])
