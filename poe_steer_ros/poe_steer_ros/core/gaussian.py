@@ -243,17 +243,16 @@ def squash_to_command(pre_squash: np.ndarray, output_kind: OutputKind,
     :raises ValueError: if ``pre_squash`` does not have one entry per action dimension.
     """
     command = np.empty(scale.scale.size)
-    tanh = output_kind is OutputKind.TANH_GAUSSIAN
-    try:
-        finite = kernels.squash_to_command(pre_squash, tanh, scale.scale, scale.offset, command)
-    except TypeError:  # not a float64 vector: convert once
-        finite = kernels.squash_to_command(np.asarray(pre_squash, dtype=np.float64).reshape(-1),
-                                           tanh, scale.scale, scale.offset, command)
+    finite = kernels.squash_to_command(np.asarray(pre_squash, dtype=np.float64),
+                                       output_kind is OutputKind.TANH_GAUSSIAN, scale.scale,
+                                       scale.offset, command)
     return command, finite
 
 
 def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: OutputKind,
-                  eps: float = ATANH_CLIP_EPS) -> DiagGaussian:
+                  eps: float = ATANH_CLIP_EPS, *,
+                  command_bounds: tuple[np.ndarray, np.ndarray] | None = None,
+                  std_bounds: tuple[float, float] | None = None) -> DiagGaussian:
     """
     Express a Gaussian stated in command or action space in the actor's pre-squash space.
 
@@ -265,22 +264,28 @@ def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: Outpu
     Compiled (``kernels.prior_to_pre_squash``): the Steerer maps one prior per tick.
 
     :param gaussian: a diagonal numpy Gaussian, ``(d,)`` or ``(N, d)``, in any space
-        (pre-squash ones are returned unchanged).
+        (pre-squash ones are returned unchanged unless ``std_bounds`` clips them).
     :param scale: the actor's action bounds.
     :param output_kind: what the actor's output means.
     :param eps: clip margin for ``atanh``; must lie in (0, 1).
+    :param command_bounds: (low, high) a command-space mean is clipped to first (the envelope).
+    :param std_bounds: (low, high) the mapped std is clipped to last.
     :return: The Gaussian in pre-squash space, as float64 numpy arrays.
     """
-    if gaussian.space is Space.PRE_SQUASH:
+    if gaussian.space is Space.PRE_SQUASH and std_bounds is None:
         return gaussian
     if not 0.0 < eps < 1.0:
         raise ValueError(f'eps must lie in (0, 1), got {eps}')
+    if command_bounds is None:
+        unbounded = np.full(scale.scale.size, math.inf)
+        command_bounds = (-unbounded, unbounded)
     mean = np.asarray(gaussian.mean, dtype=np.float64)
     std = np.asarray(gaussian.std, dtype=np.float64)
-    unbounded = np.full(scale.scale.size, math.inf)
-    mapped_mean, mapped_std = np.empty(mean.shape), np.empty(mean.shape)
+    mapped = (np.empty(mean.shape), np.empty(mean.shape))
+    flat = (mean, std, *mapped) if mean.ndim == 1 else (
+        mean.reshape(-1), std.reshape(-1), *(array.reshape(-1) for array in mapped))
     kernels.prior_to_pre_squash(
-        mean.reshape(-1), std.reshape(-1), SPACE_CODES[gaussian.space], -unbounded, unbounded,
-        scale.scale, scale.offset, output_kind is OutputKind.TANH_GAUSSIAN, eps, 0.0, math.inf,
-        mapped_mean.reshape(-1), mapped_std.reshape(-1))
-    return DiagGaussian(mapped_mean, mapped_std, Space.PRE_SQUASH)
+        flat[0], flat[1], SPACE_CODES[gaussian.space], *command_bounds, scale.scale,
+        scale.offset, output_kind is OutputKind.TANH_GAUSSIAN, eps,
+        *(std_bounds or (0.0, math.inf)), flat[2], flat[3])
+    return DiagGaussian(*mapped, Space.PRE_SQUASH)

@@ -9,8 +9,10 @@ the budget binds. numba compiles the same formulas into one loop per call instea
 These kernels mirror, operation for operation, the array code that stays the reference and
 serves batches and torch: ``GaussianPair`` (ratio form, ``compose.py``), ``select_weight``'s
 safeguarded Newton (``selector.py``) and ``SafetyEnvelope.clamp`` (``safety.py``). Tests check
-kernel and reference against each other. Arguments are checked by the Python callers; the
-kernels assume float64 vectors of one length.
+kernel and reference against each other. The Python wrappers (``selector.fuse_state``,
+``gaussian.squash_to_command`` and ``gaussian.to_pre_squash``, ``SafetyEnvelope.clamp``) check
+the arguments and hand in float64 vectors; the kernels that take separately made vectors check
+their lengths too, so nothing is read out of bounds.
 
 The kernels are compiled for one signature when this module is first imported and cached next
 to it (numba's ``cache=True``; numba falls back to a per-user cache folder where that is

@@ -89,17 +89,30 @@ def _select_state(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
     """Select for one state: numpy through the compiled kernel, torch as a batch of one."""
     actor, prior = pair.actor, pair.prior
     if type(pair.mean_gap) is np.ndarray:
-        scratch = np.empty((3, pair.mean_gap.size))
-        weight, kl, binding = kernels.fuse_state(
-            _RULE_CODES[rule], *(np.asarray(array, dtype=np.float64)
-                                 for array in (actor.mean, actor.std, prior.mean, prior.std)),
-            float(max_weight), float(kl_budget), rtol, max_iter, *scratch)
-        return Selection(weight, kl, binding > 0.0)
+        return _run_kernel(rule, actor, prior, max_weight, kl_budget, rtol, max_iter)[1]
     batch = GaussianPair(*(DiagGaussian(gaussian.mean[None], gaussian.std[None], gaussian.space)
                            for gaussian in (actor, prior)))
     selection = select_weight(rule, batch, kl_budget, max_weight, rtol=rtol, max_iter=max_iter)
     return Selection(float(selection.weight[0]), float(selection.kl[0]),
                      bool(selection.binding[0]))
+
+
+def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
+                kl_budget: float, rtol: float, max_iter: int) -> tuple[Composition, Selection]:
+    """
+    Run ``kernels.fuse_state`` on one numpy state of checked arguments.
+
+    ``kl_budget`` >= 0 selects the weight within it; a negative one composes at ``max_weight``.
+    """
+    size = actor.mean.size
+    composed_mean, composed_std, prior_weight = np.empty(size), np.empty(size), np.empty(size)
+    weight, kl, binding = kernels.fuse_state(
+        _RULE_CODES[rule], np.asarray(actor.mean, dtype=np.float64),
+        np.asarray(actor.std, dtype=np.float64), np.asarray(prior.mean, dtype=np.float64),
+        np.asarray(prior.std, dtype=np.float64), float(max_weight), float(kl_budget), rtol,
+        max_iter, composed_mean, composed_std, prior_weight)
+    return (Composition(DiagGaussian(composed_mean, composed_std, actor.space), prior_weight),
+            Selection(weight, kl, binding > 0.0))
 
 
 def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
@@ -187,8 +200,9 @@ def fuse(rule: Rule, pair: GaussianPair, max_weight: float,
     """
     Compose by ``rule`` at the largest allowed weight, within ``kl_budget`` when it is > 0.
 
-    This is the per-tick chain the Steerer runs (selection, then composition). frozen and
-    prior_only have no weight and ignore the budget.
+    Selection, then composition, on numpy arrays or torch tensors of one or many states (the
+    Steerer's single numpy state takes ``fuse_state``). frozen and prior_only have no weight and
+    ignore the budget.
 
     :param rule: the composition rule.
     :param pair: actor and prior Gaussians in pre-squash space.
@@ -225,22 +239,10 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
         raise ValueError('fuse_state composes one numpy state of shape (d,) with a prior of the '
                          'same shape; use fuse for batches and torch')
     weighted = rule in WEIGHTED_RULES
-    if weighted and not 0.0 <= max_weight <= (math.inf if rule is Rule.KL else 1.0) or (
-            kl_budget > 0.0 and max_weight == math.inf):
+    if weighted and (not 0.0 <= max_weight <= (math.inf if rule is Rule.KL else 1.0)
+                     or (kl_budget > 0.0 and max_weight == math.inf)):
         # Out of range: let the array path's checks raise with their messages.
         checked_weight(rule, max_weight)
         _check(rule, kl_budget, max_weight)
-    outputs = (np.empty(mean.size), np.empty(mean.size), np.empty(mean.size))
-    settings = (float(max_weight) if weighted else 0.0,
-                float(kl_budget) if weighted and kl_budget > 0.0 else -1.0, RTOL, MAX_ITER)
-    gaussians = (mean, actor.std, prior.mean, prior.std)
-    try:
-        weight, kl, binding = kernels.fuse_state(_RULE_CODES[rule], *gaussians, *settings,
-                                                 *outputs)
-    except TypeError:  # not float64 vectors: convert once
-        weight, kl, binding = kernels.fuse_state(
-            _RULE_CODES[rule], *(np.asarray(array, dtype=np.float64) for array in gaussians),
-            *settings, *outputs)
-    composed_mean, composed_std, prior_weight = outputs
-    return (Composition(DiagGaussian(composed_mean, composed_std, actor.space), prior_weight),
-            Selection(weight, kl, binding > 0.0))
+    return _run_kernel(rule, actor, prior, max_weight if weighted else 0.0,
+                       kl_budget if weighted and kl_budget > 0.0 else -1.0, RTOL, MAX_ITER)

@@ -23,11 +23,10 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from poe_steer_ros.core import kernels
 from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition, Rule,
                                         WEIGHTED_RULES)
-from poe_steer_ros.core.gaussian import (ActionScale, ATANH_CLIP_EPS, DiagGaussian, SPACE_CODES,
-                                         squash_to_command)
+from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, squash_to_command,
+                                         to_pre_squash)
 from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
 from poe_steer_ros.core.priors import (_enum_field, _number_field, ExternalPrior, GoalPrior,
                                        JointAttractorPrior, PoseAttractorPrior, PriorConfig,
@@ -444,18 +443,10 @@ class Steerer:
             raise ValueError(f'the {self.config.prior.type.value} prior returned shape '
                              f'{gaussian.mean.shape}, the actor has {self._dim} action '
                              'dimensions')
-        envelope, scale = self._envelope, self._scale
-        mapped = (np.empty(self._dim), np.empty(self._dim))
-        settings = (SPACE_CODES[gaussian.space], envelope.command_low, envelope.command_high,
-                    scale.scale, scale.offset, self._output_kind is OutputKind.TANH_GAUSSIAN,
-                    ATANH_CLIP_EPS, _STD_MIN, _STD_MAX)
-        try:
-            kernels.prior_to_pre_squash(gaussian.mean, gaussian.std, *settings, *mapped)
-        except TypeError:  # a prior of other than float64 vectors: convert once
-            kernels.prior_to_pre_squash(np.asarray(gaussian.mean, dtype=np.float64),
-                                        np.asarray(gaussian.std, dtype=np.float64), *settings,
-                                        *mapped)
-        return DiagGaussian(*mapped)
+        envelope = self._envelope
+        return to_pre_squash(gaussian, self._scale, self._output_kind,
+                             command_bounds=(envelope.command_low, envelope.command_high),
+                             std_bounds=(_STD_MIN, _STD_MAX))
 
     def _elapsed_s(self, now_s: float) -> float | None:
         """Return seconds since the last step (None on the first) and remember ``now_s``."""
