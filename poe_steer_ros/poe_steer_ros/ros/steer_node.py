@@ -450,8 +450,6 @@ class SteerNode(Node):
         starts = np.diff(np.asarray(self._tick_starts))
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
-        latencies = np.asarray(self._actor_latencies) if self._actor_latencies else np.zeros(1)
-        tick_work = np.asarray(self._tick_work) if self._tick_work else np.zeros(1)
         stale = self._is_stale(self._state_age_s(self._now_s()))
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
@@ -462,10 +460,8 @@ class SteerNode(Node):
         values = {
             'actor_device': self._actor.device,
             'actor_sha256': self._actor.sha256,
-            'actor_latency_p50_ms': f'{1e3 * np.percentile(latencies, 50):.3f}',
-            'actor_latency_p99_ms': f'{1e3 * np.percentile(latencies, 99):.3f}',
-            'tick_work_p50_ms': f'{1e3 * np.percentile(tick_work, 50):.3f}',
-            'tick_work_p99_ms': f'{1e3 * np.percentile(tick_work, 99):.3f}',
+            **_percentiles_ms('actor_latency', self._actor_latencies),
+            **_percentiles_ms('tick_work', self._tick_work),
             'loop_rate_hz': f'{rate_hz:.1f}',
             'target_rate_hz': f'{1.0 / self._period_s:.1f}',
             'missed_deadlines': str(missed),
@@ -493,6 +489,12 @@ class SteerNode(Node):
         """Send the safe command once more before the node goes away (Ctrl-C, SIGTERM)."""
         self._publish_command(self._steerer.safe_command(self._values['control.safe_command']))
         self.get_logger().info('stopped; safe command sent')
+
+
+def _percentiles_ms(name: str, samples_s: Sequence[float]) -> dict[str, str]:
+    """Diagnostic values ``<name>_p50_ms`` and ``<name>_p99_ms`` (0 without samples)."""
+    values = np.asarray(samples_s) if samples_s else np.zeros(1)
+    return {f'{name}_p{q}_ms': f'{1e3 * np.percentile(values, q):.3f}' for q in (50, 99)}
 
 
 def main(args: list[str] | None = None) -> None:
