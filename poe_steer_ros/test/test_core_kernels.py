@@ -106,6 +106,10 @@ def test_fuse_state_gives_the_same_errors_as_fuse():
         fuse_state(Rule.POE, actor, DiagGaussian(np.zeros(2), np.ones(2), Space.COMMAND), 0.5)
     with pytest.raises(ValueError, match='one numpy state'):
         fuse_state(Rule.POE, actor, DiagGaussian(np.zeros(3), np.ones(3)), 0.5)
+    # Rules without a weight ignore it, budget or not, as fuse does.
+    for rule in (Rule.FROZEN, Rule.PRIOR_ONLY):
+        _assert_same(fuse_state(rule, actor, actor, float('inf'), 0.1),
+                     fuse(rule, GaussianPair(actor, actor), float('inf'), 0.1))
     batch = DiagGaussian(np.zeros((2, 2)), np.ones((2, 2)))
     with pytest.raises(ValueError, match='one numpy state'):
         fuse_state(Rule.POE, batch, batch, 0.5)
