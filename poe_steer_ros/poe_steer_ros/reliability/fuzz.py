@@ -38,6 +38,8 @@ from rclpy.qos import qos_profile_sensor_data
 MESSAGE_RATE_HZ = 1000.0
 """Highest rate of fuzzed messages, per second (drawing them is usually slower)."""
 GOOD_STATE_RATE_HZ = 50.0
+DIAGNOSTICS_WAIT_S = 3.0
+"""Longest wait for the node's next /diagnostics message (it publishes one a second)."""
 SEED = 20261125
 
 COMMON = {
@@ -229,6 +231,10 @@ def fuzz_node(kind: FixtureKind, messages: int, parameter_sets: int, log_dir: Pa
         stream.drain()
         result.goal_kept = _check_goal_kept(kind, client, node, monitor, stream, publishers)
         stream.set_and_wait({FORGED_NAME: 0.5})
+        # The node's counts after the fuzzing: wait for a diagnostics message sent from now on
+        # (a short run may end before the first one, published a second after start-up).
+        monitor.diagnostics = {}
+        client.spin_until(lambda: bool(monitor.diagnostics), DIAGNOSTICS_WAIT_S)
         result.diagnostics = dict(monitor.diagnostics)
         result.outcome = finish(node.process)
         result.tally = monitor.tally
