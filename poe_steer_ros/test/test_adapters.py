@@ -25,6 +25,27 @@ def test_yaw_round_trips_through_a_quaternion(yaw: float) -> None:
     assert adapters.yaw_from_quaternion(*orientation_of(yaw)) == pytest.approx(yaw, abs=1e-9)
 
 
+quaternion_part = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+
+
+@given(quaternion_part, quaternion_part, quaternion_part, quaternion_part)
+def test_yaw_equals_transforms3d_for_any_usable_quaternion(x: float, y: float, z: float,
+                                                           w: float) -> None:
+    if w * w + x * x + y * y + z * z < np.finfo(np.float64).eps:
+        with pytest.raises(adapters.MessageError, match='not usable'):
+            adapters.yaw_from_quaternion(x, y, z, w)
+        return
+    assert adapters.yaw_from_quaternion(x, y, z, w) == transforms3d.euler.quat2euler(
+        (w, x, y, z))[2]
+
+
+@pytest.mark.parametrize('pitch', [math.pi / 2, -math.pi / 2])
+def test_yaw_follows_transforms3d_at_gimbal_lock(pitch: float) -> None:
+    w, x, y, z = transforms3d.euler.euler2quat(0.3, pitch, 1.1)
+    expected = transforms3d.euler.quat2euler((w, x, y, z))[2]
+    assert adapters.yaw_from_quaternion(x, y, z, w) == pytest.approx(expected, abs=1e-7)
+
+
 def test_odometry_gives_pose_and_body_velocities() -> None:
     message = Odometry()
     message.pose.pose.position.x, message.pose.pose.position.y = 1.5, -2.0

@@ -20,7 +20,6 @@ from poe_steer_ros.core.interfaces import (array_key, BASE_V, BASE_W, BASE_X, BA
                                            joint_position_key, joint_velocity_key, Space)
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
-import transforms3d
 
 
 class StateType(str, enum.Enum):
@@ -49,16 +48,37 @@ TWIST_FIELDS = ('linear_x', 'linear_y', 'linear_z', 'angular_x', 'angular_y', 'a
 """Action names a Twist command understands, e.g. ``linear_x`` -> ``twist.linear.x``."""
 
 
+_QUATERNION_NORM_SQ_MIN = float(np.finfo(np.float64).eps)
+"""Below this squared norm transforms3d treats a quaternion as the identity; we refuse it."""
+_GIMBAL_LOCK_EPS = 4.0 * float(np.finfo(np.float64).eps)
+"""transforms3d's threshold on cos(pitch) under which it sets the yaw to 0."""
+
+
 class MessageError(ValueError):
     """A message that cannot be used; the text says why."""
 
 
 def yaw_from_quaternion(x: float, y: float, z: float, w: float) -> float:
-    """Heading (rad) of an orientation quaternion, via transforms3d (static-axis sxyz yaw)."""
-    finite = all(math.isfinite(value) for value in (x, y, z, w))
-    if not finite or x * x + y * y + z * z + w * w == 0:
+    """
+    Heading (rad) of an orientation quaternion: the static-axis sxyz yaw of transforms3d.
+
+    ``transforms3d.euler.quat2euler`` builds the whole rotation matrix and all three angles
+    (about 10 us); each state message needs only the yaw, so this evaluates the two matrix
+    entries it reads, with the same operations and the same gimbal-lock rule (yaw 0 when the
+    pitch is +-90 deg). The tests hold it equal to transforms3d.
+
+    :raises MessageError: for a non-finite or (near) zero quaternion.
+    """
+    norm_sq = w * w + x * x + y * y + z * z
+    if not math.isfinite(norm_sq) or norm_sq < _QUATERNION_NORM_SQ_MIN:
         raise MessageError(f'orientation quaternion is not usable: ({x}, {y}, {z}, {w})')
-    return float(transforms3d.euler.quat2euler((w, x, y, z))[2])
+    scale = 2.0 / norm_sq
+    scaled_y, scaled_z = y * scale, z * scale
+    cos_part = 1.0 - (y * scaled_y + z * scaled_z)
+    sin_part = x * scaled_y + w * scaled_z
+    if math.sqrt(cos_part * cos_part + sin_part * sin_part) <= _GIMBAL_LOCK_EPS:
+        return 0.0
+    return math.atan2(sin_part, cos_part)
 
 
 def odometry_to_state(message: Odometry) -> dict[str, float]:
