@@ -15,8 +15,8 @@ import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from poe_steer_ros.core.actor import (ActorLoadError, DEVICES, FrozenActor, load_actor,
-                                      measure_latency, PROBE_BATCH, sha256_of)
+from poe_steer_ros.core.actor import (ActorLoadError, DEVICES, FORMAT_REQUESTS, FrozenActor,
+                                      load_actor, measure_latency, PROBE_BATCH, sha256_of)
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ActorManifest, find_manifest, ManifestError
 
@@ -36,11 +36,14 @@ _SQUASH = {
 def _add_inspect(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         'inspect', help='check and describe a frozen actor',
-        description='Print an actor manifest, check the model file hash, load the model and '
-                    'report shapes, std state dependence, device and forward latency.')
+        description='Print an actor manifest, check the hash of every model file it '
+                    'certifies, load the one that runs on the device and report shapes, std '
+                    'state dependence, device and forward latency.')
     parser.add_argument('model', metavar='MODEL_OR_MANIFEST',
                         help='the manifest (.yaml) or the model file next to it')
     parser.add_argument('--device', choices=DEVICES, default='auto')
+    parser.add_argument('--format', choices=FORMAT_REQUESTS, default='auto', dest='model_format',
+                        help='which certified file to load (auto: the one the node would run)')
     parser.add_argument('--threads', type=int, default=1, help='CPU inference threads')
     parser.add_argument('--warmup', type=int, default=10, help='warm-up passes at load')
     parser.add_argument('--iterations', type=int, default=1000,
@@ -57,17 +60,21 @@ def _inspect(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(f'manifest  {manifest_path}')
     print(manifest.to_yaml())
-    if not manifest.model_path.is_file():
-        print(f'refused: model file {manifest.model_path} does not exist', file=sys.stderr)
-        return EXIT_REFUSED
-    actual = sha256_of(manifest.model_path)
-    if actual != manifest.sha256:
-        print(f'sha256    MISMATCH: file {actual}, manifest {manifest.sha256}')
-        print('refused: the model changed since it was certified', file=sys.stderr)
-        return EXIT_REFUSED
-    print(f'sha256    OK ({actual})')
+    for model_file in manifest.model_files:
+        path = manifest.directory / model_file.file
+        if not path.is_file():
+            print(f'refused: model file {path} does not exist', file=sys.stderr)
+            return EXIT_REFUSED
+        actual = sha256_of(path)
+        if actual != model_file.sha256:
+            print(f'sha256    {model_file.file}: MISMATCH: file {actual}, manifest '
+                  f'{model_file.sha256}')
+            print('refused: the model changed since it was certified', file=sys.stderr)
+            return EXIT_REFUSED
+        print(f'sha256    {model_file.file}: OK ({actual})')
     try:
-        actor = load_actor(manifest_path, args.device, args.threads, args.warmup)
+        actor = load_actor(manifest_path, args.device, args.threads, args.warmup,
+                           args.model_format)
     except (ActorLoadError, ValueError) as err:
         print(f'refused: {err}', file=sys.stderr)
         return EXIT_REFUSED
@@ -76,6 +83,8 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _print_actor(actor: FrozenActor, args: argparse.Namespace) -> None:
+    print(f'runs      {actor.manifest.file} ({actor.manifest.format.value}; requested '
+          f'{args.model_format})')
     print(f'input     observation float32 (N, {actor.obs_dim}), built from:')
     for index, field, source in actor.observation_layout.describe():
         print(f'            [{index}] {field:<24} <- {source}')

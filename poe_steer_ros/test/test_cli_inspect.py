@@ -34,7 +34,8 @@ def test_inspect_reports_everything_about_a_good_actor(
     out = capsys.readouterr().out
     expected = [
         f'manifest  {manifest}', 'format: torchscript', 'dataset: tiny generated dataset',
-        'sha256    OK (', 'input     observation float32 (N, 5), built from:',
+        'sha256    actor.pt: OK (', 'runs      actor.pt (torchscript; requested auto)',
+        'input     observation float32 (N, 5), built from:',
         '[3] goal.dx_body', '<- base.x, base.y, base.yaw, goal[:2]',
         'output    mean, log_std float64 (N, 2); model returns (8, 2), (8, 2) for a batch of 8',
         'kind      gaussian: command = offset + scale * clip(u, -1, 1)',
@@ -42,6 +43,26 @@ def test_inspect_reports_everything_about_a_good_actor(
         'warm-up   10 passes: first', 'steady    20 passes:', '(batch 1024)']
     for text in expected:
         assert text in out
+
+
+def test_inspect_checks_every_certified_file_and_names_the_one_that_runs(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifests = export_actor(
+        GaussianMLP(len(FIELDS), 2, [16], std=StdKind.PARAMETER), tmp_path,
+        observation_fields=FIELDS, action_names=ACTION.names, provenance=provenance(),
+        action_bounds=(ACTION.low, ACTION.high), output=OutputSpec(OutputKind.GAUSSIAN),
+        formats=['torchscript', 'onnx'], single_manifest=True)
+    manifest = str(manifests[ModelFormat.TORCHSCRIPT])
+    assert main(['inspect', manifest, '--device', 'cpu', '--iterations', '0']) == EXIT_OK
+    out = capsys.readouterr().out
+    for text in ('sha256    actor.pt: OK (', 'sha256    actor.onnx: OK (',
+                 'runs      actor.onnx (onnx; requested auto)'):
+        assert text in out
+    assert main(['inspect', manifest, '--format', 'torchscript', '--iterations', '0']) == EXIT_OK
+    assert 'runs      actor.pt (torchscript; requested torchscript)' in capsys.readouterr().out
+    flip_byte(tmp_path / 'actor.onnx')
+    assert main(['inspect', manifest, '--format', 'torchscript']) == EXIT_REFUSED
+    assert 'sha256    actor.onnx: MISMATCH' in capsys.readouterr().out
 
 
 def test_inspect_finds_the_manifest_from_the_model_file(
@@ -56,7 +77,7 @@ def test_inspect_refuses_a_changed_model_naming_both_hashes(
     flip_byte(manifest.parent / 'actor.pt')
     assert main(['inspect', str(manifest)]) == EXIT_REFUSED
     captured = capsys.readouterr()
-    assert 'sha256    MISMATCH: file ' in captured.out
+    assert 'sha256    actor.pt: MISMATCH: file ' in captured.out
     assert f', manifest {certified}' in captured.out
     assert 'refused: the model changed since it was certified' in captured.err
 
@@ -82,4 +103,4 @@ def test_the_command_runs_as_a_module(manifest: pathlib.Path) -> None:
         [sys.executable, '-m', 'poe_steer_ros.cli', 'inspect', str(manifest), '--iterations',
          '5'], capture_output=True, text=True, env=environment, timeout=120)
     assert done.returncode == EXIT_OK, done.stderr
-    assert 'sha256    OK' in done.stdout
+    assert 'sha256    actor.pt: OK' in done.stdout

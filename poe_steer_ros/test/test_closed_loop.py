@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Iterator
 
+from poe_steer_ros.core.manifest import ActorManifest, ModelFormat
 from poe_steer_ros.ros.closed_loop import ClosedLoop, Segment
 from poe_steer_ros.ros.demo import IN_REGION_GOAL
 import pytest
+import torch
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
+DEFAULT_MANIFEST = Path(__file__).resolve().parents[1] / 'models' / 'default_actor.pt.yaml'
 REAL_TIME_FACTOR = 2.0
 GOAL_TOLERANCE_M = 0.3
 TIME_BOUND_S = 30.0
@@ -40,6 +44,14 @@ def test_sim_time_drives_the_steering_node(loop: ClosedLoop) -> None:
     status = loop.statuses[-1]
     stamp = status.header.stamp.sec + 1e-9 * status.header.stamp.nanosec
     assert abs(stamp - loop.sim_time_s) < 1.0, 'the node does not run on /clock'
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='needs a machine without CUDA')
+def test_the_default_actor_runs_its_onnx_file_on_the_cpu(loop: ClosedLoop) -> None:
+    manifest = ActorManifest.load(DEFAULT_MANIFEST)
+    onnx = next(f for f in manifest.model_files if f.format is ModelFormat.ONNX)
+    loop.run(0.5)
+    assert loop.statuses[-1].actor_sha256 == onnx.sha256
 
 
 def test_goals_set_at_runtime_are_reached(loop: ClosedLoop) -> None:

@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 import numpy as np
 from poe_steer_ros.core.interfaces import OutputKind
-from poe_steer_ros.core.manifest import (ActorManifest, find_manifest, ManifestError, ModelFormat,
-                                         StdKind)
+from poe_steer_ros.core.manifest import (ActorManifest, find_manifest, ManifestError, ModelFile,
+                                         ModelFormat, StdKind)
 import pytest
 import yaml
 
@@ -32,6 +32,12 @@ def valid() -> dict[str, Any]:
     }
 
 
+def with_onnx_alternative() -> dict[str, Any]:
+    data = valid()
+    data['alternatives'] = [{'format': 'onnx', 'file': 'actor.onnx', 'sha256': 'cd' * 32}]
+    return data
+
+
 def state_dict_manifest() -> dict[str, Any]:
     data = valid()
     data['format'] = 'state_dict'
@@ -49,6 +55,21 @@ def test_a_valid_manifest_round_trips_through_yaml(tmp_path: pathlib.Path) -> No
     assert loaded.model_path == tmp_path / 'actor.pt'
     assert loaded.provenance.extra == {'operator': 'lab A'}
     assert (loaded.obs_dim, loaded.action_dim) == (2, 2)
+
+
+def test_alternatives_round_trip_and_can_become_the_primary_file(tmp_path: pathlib.Path) -> None:
+    manifest = ActorManifest.from_dict(with_onnx_alternative(), tmp_path)
+    assert ActorManifest.load(manifest.save(tmp_path / 'actor.pt.yaml')) == manifest
+    torchscript, onnx = manifest.model_files
+    assert (torchscript.format, torchscript.file) == (ModelFormat.TORCHSCRIPT, 'actor.pt')
+    assert (onnx.format, onnx.sha256) == (ModelFormat.ONNX, 'cd' * 32)
+    swapped = manifest.with_primary(onnx)
+    assert (swapped.format, swapped.model_path, swapped.sha256) == (
+        ModelFormat.ONNX, tmp_path / 'actor.onnx', 'cd' * 32)
+    assert swapped.alternatives == (torchscript,)
+    assert swapped.provenance == manifest.provenance
+    with pytest.raises(ValueError, match='not certified'):
+        manifest.with_primary(ModelFile(ModelFormat.ONNX, 'other.onnx', SHA))
 
 
 def test_action_scale_and_offset_map_unit_actions_to_the_bounds() -> None:
@@ -79,8 +100,9 @@ def test_a_state_dict_manifest_keeps_its_architecture() -> None:
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    def apply(data: dict[str, Any]) -> None:
-        *parents, key = path.split('.')
+    """Set (or, with KeyError, delete) the entry at a dotted path; digits index lists."""
+    def apply(data: Any) -> None:
+        *parents, key = (int(part) if part.isdigit() else part for part in path.split('.'))
         for parent in parents:
             data = data[parent]
         if value is KeyError:
@@ -136,6 +158,26 @@ BROKEN = {
     'provenance created': (valid, _set('provenance.created', 'yesterday'),
                            r"^provenance\.created: 'yesterday' is not an ISO 8601 date"),
     'provenance seed': (valid, _set('provenance.seed', 'one'), r'^provenance\.seed: expected'),
+    'alternatives not a list': (valid, _set('alternatives', 'actor.onnx'),
+                                r"^alternatives: expected a list of files, got 'actor\.onnx'"),
+    'alternative without hash': (with_onnx_alternative, _set('alternatives.0.sha256', KeyError),
+                                 r'^alternatives\[0\]\.sha256: required'),
+    'alternative bad hash': (with_onnx_alternative, _set('alternatives.0.sha256', 'x'),
+                             r'^alternatives\[0\]\.sha256: expected 64 hexadecimal'),
+    'alternative key': (with_onnx_alternative, _set('alternatives.0.device', 'cuda'),
+                        r"^alternatives\[0\]: unknown key\(s\) \['device'\]"),
+    'alternative d3rlpy': (with_onnx_alternative, _set('alternatives.0.format', 'd3rlpy'),
+                           r'^alternatives\[0\]\.format: d3rlpy cannot share a manifest'),
+    'alternative of a state_dict': (
+        state_dict_manifest, _set('alternatives', [{'format': 'onnx', 'file': 'a.onnx',
+                                                    'sha256': SHA}]),
+        r'^format: state_dict cannot share a manifest'),
+    'alternative repeats the format': (
+        with_onnx_alternative, _set('alternatives.0.format', 'torchscript'),
+        r'^alternatives\[0\]\.format: torchscript is listed twice'),
+    'alternative repeats the file': (
+        with_onnx_alternative, _set('alternatives.0.file', 'actor.pt'),
+        r"^alternatives\[0\]\.file: 'actor\.pt' is listed twice"),
 }
 
 

@@ -7,7 +7,7 @@ import pathlib
 import numpy as np
 from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.interfaces import OutputKind
-from poe_steer_ros.core.manifest import ActorManifest
+from poe_steer_ros.core.manifest import ActorManifest, ModelFormat
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import SteeringConfig
 from poe_steer_ros.offline.dataset import ACTION_NAMES, OBSERVATION_FIELDS
@@ -33,11 +33,22 @@ def steer_parameters() -> dict[str, object]:
     return parameters
 
 
-def test_the_model_file_is_small_and_its_hash_matches_the_manifest() -> None:
+def test_the_model_files_are_small_and_their_hashes_match_the_manifest() -> None:
     manifest = ActorManifest.load(MANIFEST)
-    assert manifest.model_path.name == 'default_actor.pt'
-    assert sha256_of(manifest.model_path) == manifest.sha256
-    assert manifest.model_path.stat().st_size < MAX_MODEL_BYTES
+    assert [(f.format, f.file) for f in manifest.model_files] == [
+        (ModelFormat.TORCHSCRIPT, 'default_actor.pt'), (ModelFormat.ONNX, 'default_actor.onnx')]
+    for model_file in manifest.model_files:
+        path = manifest.directory / model_file.file
+        assert sha256_of(path) == model_file.sha256
+        assert path.stat().st_size < MAX_MODEL_BYTES
+
+
+def test_its_torchscript_and_onnx_files_agree(actor: FrozenActor) -> None:
+    torchscript = load_actor(MANIFEST, device='cpu', num_threads=None, warmup_passes=0,
+                             model_format='torchscript')
+    obs = actor.probe_observations(256)
+    for from_onnx, from_torchscript in zip(actor(obs), torchscript(obs)):
+        np.testing.assert_allclose(from_onnx, from_torchscript, atol=1e-5)
 
 
 def test_it_loads_with_the_layout_bounds_and_provenance_the_node_expects(

@@ -300,6 +300,20 @@ def test_tampered_actor_refuses_to_start(actor_manifest, tmp_path) -> None:
     assert 'SHA-256' in process.output() and 'refusing' in process.output()
 
 
+def test_a_format_the_manifest_does_not_certify_refuses_to_start(actor_manifest, tmp_path) -> None:
+    process = NodeProcess('steer_node', ros_arguments(
+        params_file=write_params(tmp_path / 'params.yaml', actor_manifest,
+                                 **{'actor.format': 'onnx'})), tmp_path / 'node.log')
+    process.start()
+    try:
+        status = process.wait(timeout_s=60.0)
+    finally:
+        process.stop()
+    assert status != 0
+    assert "format onnx requested, but the manifest certifies ['torchscript'] only" in \
+        process.output()
+
+
 def test_envelope_parameters_cannot_exceed_the_actor(actor_manifest, tmp_path) -> None:
     process = NodeProcess('steer_node', ros_arguments(
         params_file=write_params(tmp_path / 'params.yaml', actor_manifest,

@@ -13,6 +13,11 @@ latency reported. Formats:
   recovered from its policy network (d3rlpy applies scalers outside the policy module).
 * ``state_dict``: PyTorch weights of the MLP the manifest's ``architecture`` describes.
 
+A manifest may certify the same network in both TorchScript and ONNX (``alternatives``). Every
+listed file is hash-checked, then ``choose_model_file`` picks the one to run: a format whose
+runtime can use CUDA when a GPU is wanted and present, else ONNX on the CPU, where onnxruntime
+runs a small MLP in about half the time of the TorchScript interpreter (docs/benchmarks.md).
+
 Deterministic actors (any format) return the manifest's ``assumed_std``. ``log_std`` may be
 state-independent (shape ``(action_dim,)`` or ``(1, action_dim)``); it is broadcast per row.
 Loading a ``.d3`` file unpickles it: only the bytes whose hash matched are ever unpickled.
@@ -34,19 +39,26 @@ import warnings
 import numpy as np
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActorLoadError, ActorManifest, ArchitectureSpec,
-                                         ModelFormat, StdKind)
+                                         ModelFile, ModelFormat, StdKind)
 from poe_steer_ros.core.observation import ObservationLayout
 import torch
 
-__all__ = ['ActorLoadError', 'D3rlpyActor', 'd3rlpy_actor', 'DEVICES', 'DeviceFallbackWarning',
-           'FrozenActor', 'GaussianMLP', 'LatencyStats', 'load_actor', 'measure_latency',
-           'NormalizedModule', 'PROBE_BATCH', 'quiet_torchscript', 'resolve_device',
-           'sha256_of']
+__all__ = ['ActorLoadError', 'choose_model_file', 'CPU_FORMAT_PREFERENCE', 'D3rlpyActor',
+           'd3rlpy_actor', 'DEVICES', 'DeviceFallbackWarning', 'FORMAT_REQUESTS', 'FrozenActor',
+           'GaussianMLP', 'LatencyStats', 'load_actor', 'measure_latency', 'NormalizedModule',
+           'PROBE_BATCH', 'quiet_torchscript', 'resolve_device', 'sha256_of']
 
 _LOG = logging.getLogger(__name__)
 
 DEVICES = ('auto', 'cpu', 'cuda')
 """Device requests: auto (CUDA when the runtime can use it, else CPU), cpu, cuda."""
+FORMAT_REQUESTS = ('auto', *(model_format.value for model_format in ModelFormat))
+"""Format requests: auto (``choose_model_file``'s rule) or one format the manifest certifies."""
+CPU_FORMAT_PREFERENCE = (ModelFormat.ONNX, ModelFormat.TORCHSCRIPT)
+"""
+On the CPU, the first of these a manifest certifies runs: batch-1 forward of the benchmark MLP
+11.5 us with onnxruntime against 21.6 us with TorchScript, 0.63 against 1.61 ms at batch 1024.
+"""
 PROBE_BATCH = 8
 """Rows of the load-time probe batch (spread around the normalisation mean)."""
 _STATE_DEPENDENCE_ATOL = 1e-6
@@ -108,6 +120,68 @@ def resolve_device(requested: str, cuda_available: bool) -> str:
 def _check_device(device: str) -> None:
     if device not in DEVICES:
         raise ValueError(f'device: {device!r} is not one of {list(DEVICES)}')
+
+
+def _runtime_has_cuda(model_format: ModelFormat) -> bool:
+    if model_format is ModelFormat.ONNX:
+        import onnxruntime
+
+        return 'CUDAExecutionProvider' in onnxruntime.get_available_providers()
+    return torch.cuda.is_available()
+
+
+def choose_model_file(manifest: ActorManifest, device: str = 'auto',
+                      model_format: str = 'auto') -> ModelFile:
+    """
+    Pick which of the manifest's certified files runs.
+
+    A requested format must be certified. Otherwise, unless the CPU is requested, the first
+    file (primary first) whose runtime can use CUDA runs on the GPU; on the CPU the first
+    format of ``CPU_FORMAT_PREFERENCE`` the manifest certifies runs, else the primary file.
+
+    :param manifest: a validated manifest.
+    :param device: ``auto``, ``cpu`` or ``cuda``.
+    :param model_format: ``auto`` or one of the formats (``FORMAT_REQUESTS``).
+    :raises ActorLoadError: if the requested format is not certified by the manifest.
+    :raises ValueError: for a request outside ``DEVICES`` or ``FORMAT_REQUESTS``.
+    """
+    _check_device(device)
+    if model_format not in FORMAT_REQUESTS:
+        raise ValueError(f'format: {model_format!r} is not one of {list(FORMAT_REQUESTS)}')
+    files = manifest.model_files
+    if model_format != 'auto':
+        for model_file in files:
+            if model_file.format.value == model_format:
+                return model_file
+        raise ActorLoadError(f'format {model_format} requested, but the manifest certifies '
+                             f'{[model_file.format.value for model_file in files]} only')
+    if len(files) == 1:
+        return files[0]
+    if device != 'cpu':
+        for model_file in files:
+            if _runtime_has_cuda(model_file.format):
+                return model_file
+    for preferred in CPU_FORMAT_PREFERENCE:
+        for model_file in files:
+            if model_file.format is preferred:
+                return model_file
+    return files[0]
+
+
+def _verified_bytes(manifest: ActorManifest, model_file: ModelFile,
+                    manifest_path: str | pathlib.Path) -> bytes:
+    """Read a certified file, refusing a missing one or one whose SHA-256 changed."""
+    path = manifest.directory / model_file.file
+    if not path.is_file():
+        raise ActorLoadError(f'{manifest_path}: file {model_file.file!r} does not exist '
+                             f'(looked for {path})')
+    data = path.read_bytes()
+    actual = sha256_of(data)
+    if actual != model_file.sha256:
+        raise ActorLoadError(
+            f'{path}: SHA-256 {actual} does not match the manifest sha256 '
+            f'{model_file.sha256}; the model changed since it was certified, refusing to load')
+    return data
 
 
 @dataclasses.dataclass(frozen=True)
@@ -528,8 +602,8 @@ class FrozenActor:
     :ivar output_kind: what mean/log-std mean (``OutputKind``).
     :ivar action_low: command lower bounds (float64, from the manifest).
     :ivar action_high: command upper bounds.
-    :ivar manifest: the validated manifest.
-    :ivar sha256: the verified hash of the model file.
+    :ivar manifest: the validated manifest, with the file that runs as its primary one.
+    :ivar sha256: the verified hash of the file that runs.
     :ivar device: device the model runs on (``'cpu'`` or ``'cuda'``).
     :ivar std_depends_on_state: False if log-std is the same for every observation.
     :ivar warmup_latency_s: latency of the warm-up passes (None if there were none).
@@ -641,7 +715,8 @@ class FrozenActor:
 
 
 def load_actor(manifest_path: str | pathlib.Path, device: str = 'auto',
-               num_threads: int | None = 1, warmup_passes: int = 10) -> FrozenActor:
+               num_threads: int | None = 1, warmup_passes: int = 10,
+               model_format: str = 'auto') -> FrozenActor:
     """
     Load a frozen actor from its manifest, refusing anything not certified or not fitting.
 
@@ -651,31 +726,29 @@ def load_actor(manifest_path: str | pathlib.Path, device: str = 'auto',
     :param num_threads: CPU threads for inference (torch's setting is process-wide); None keeps
         the runtime's default.
     :param warmup_passes: single-observation forward passes timed after loading.
-    :returns: the ready actor.
-    :raises ActorLoadError: invalid manifest (``ManifestError``), missing model file, SHA-256
-        mismatch (naming both hashes), a model that does not fit the manifest.
-    :raises ValueError: for a bad ``device``, ``num_threads`` or ``warmup_passes``.
+    :param model_format: ``auto`` (``choose_model_file``) or a format the manifest certifies.
+    :returns: the ready actor; its ``manifest`` names the file that runs as the primary one.
+    :raises ActorLoadError: invalid manifest (``ManifestError``), a missing model file or a
+        SHA-256 mismatch in any certified file (naming both hashes), a format the manifest does
+        not certify, a model that does not fit the manifest.
+    :raises ValueError: for a bad ``device``, ``num_threads``, ``warmup_passes`` or
+        ``model_format``.
     """
     _check_device(device)
     if num_threads is not None and num_threads < 1:
         raise ValueError(f'num_threads: must be at least 1 (or None), got {num_threads}')
     if warmup_passes < 0:
         raise ValueError(f'warmup_passes: must be >= 0, got {warmup_passes}')
-    manifest = ActorManifest.load(manifest_path)
+    certified = ActorManifest.load(manifest_path)
+    data = {model_file: _verified_bytes(certified, model_file, manifest_path)
+            for model_file in certified.model_files}
+    chosen = choose_model_file(certified, device, model_format)
+    manifest = certified.with_primary(chosen)
     model_path = manifest.model_path
-    if not model_path.is_file():
-        raise ActorLoadError(f'{manifest_path}: file {manifest.file!r} does not exist '
-                             f'(looked for {model_path})')
-    data = model_path.read_bytes()
-    actual = sha256_of(data)
-    if actual != manifest.sha256:
-        raise ActorLoadError(
-            f'{model_path}: SHA-256 {actual} does not match the manifest sha256 '
-            f'{manifest.sha256}; the model changed since it was certified, refusing to load')
     if num_threads is not None:
         torch.set_num_threads(num_threads)
-    loaded = _LOADERS[manifest.format](manifest, data, device, num_threads)
-    actor = FrozenActor(manifest, loaded, actual)
+    loaded = _LOADERS[manifest.format](manifest, data[chosen], device, num_threads)
+    actor = FrozenActor(manifest, loaded, chosen.sha256)
     actor._check_model(loaded.std_depends_on_state)
     actor._warm_up(warmup_passes)
     _LOG.info('actor %s: %s %s on %s (requested %s), std %s the state, warm-up %s',

@@ -9,6 +9,8 @@ unknown keys are refused, except inside ``provenance``)::
     format: torchscript            # torchscript | onnx | d3rlpy | state_dict
     file: actor.pt                 # model file, relative to the manifest's directory
     sha256: 3f7a...                # SHA-256 of the model file (64 hex digits); checked at load
+    alternatives:                  # optional: the same network in other runtimes' formats
+      - {format: onnx, file: actor.onnx, sha256: 9c1e...}
     output:
       kind: tanh_gaussian          # gaussian | tanh_gaussian | deterministic
       # deterministic only: assumed_std (required there; the pre-squash std composition assumes,
@@ -35,6 +37,12 @@ unknown keys are refused, except inside ``provenance``)::
       objective: reach goals in the open arena
       created: '2026-11-25T10:00:00+00:00'
       seed: 0
+
+``alternatives`` certify further files of the same network, exported together and checked
+against the same source (``export_actor(..., single_manifest=True)``). Only TorchScript and
+ONNX files can be alternatives of each other: both normalise inside the model and emit the same
+outputs, so one manifest describes them all. Every listed file is hash-checked at load; the
+loader runs one of them (see ``core.actor.choose_model_file``).
 
 What the output kinds mean is fixed in ``core.interfaces.OutputKind``: the model's mean and
 log-std live in pre-squash space; for ``gaussian`` and ``deterministic`` actors that space is the
@@ -88,6 +96,9 @@ class StdKind(str, enum.Enum):
     NONE = 'none'
     """Mean only: a deterministic actor (TD3+BC); the manifest's assumed_std applies."""
 
+
+INTERCHANGEABLE_FORMATS = (ModelFormat.TORCHSCRIPT, ModelFormat.ONNX)
+"""Formats one manifest can certify together (primary file plus ``alternatives``)."""
 
 ACTIVATIONS = ('relu', 'tanh', 'elu', 'gelu', 'silu', 'leaky_relu')
 
@@ -412,8 +423,52 @@ class Provenance:
 
 
 _SHA256 = re.compile(r'[0-9a-f]{64}')
-_TOP_KEYS = ('manifest_version', 'format', 'file', 'sha256', 'output', 'observation', 'action',
-             'architecture', 'provenance')
+_TOP_KEYS = ('manifest_version', 'format', 'file', 'sha256', 'alternatives', 'output',
+             'observation', 'action', 'architecture', 'provenance')
+_FILE_KEYS = ('format', 'file', 'sha256')
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelFile:
+    """One certified model file: its format, path relative to the manifest and SHA-256."""
+
+    format: ModelFormat  # noqa: A003 (the YAML key is 'format')
+    file: str
+    sha256: str
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: str) -> ModelFile:
+        """Validate ``format``, ``file`` and ``sha256`` of ``data`` (key paths under ``path``)."""
+        prefix = f'{path}.' if path else ''
+        model_format = _choice(_required(data, 'format', path), f'{prefix}format', ModelFormat)
+        file = _text(_required(data, 'file', path), f'{prefix}file')
+        sha256 = _text(_required(data, 'sha256', path), f'{prefix}sha256').lower()
+        if not _SHA256.fullmatch(sha256):
+            raise _fail(f'{prefix}sha256', f'expected 64 hexadecimal digits, got {sha256!r}')
+        return cls(model_format, file, sha256)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {'format': self.format.value, 'file': self.file, 'sha256': self.sha256}
+
+
+def _alternatives(value: Any, primary: ModelFile) -> tuple[ModelFile, ...]:
+    """Validate ``alternatives``: TorchScript/ONNX files, one per format, none repeated."""
+    if not isinstance(value, (list, tuple)):
+        raise _fail('alternatives', f'expected a list of files, got {value!r}')
+    alternatives = tuple(
+        ModelFile.from_dict(_section(item, f'alternatives[{i}]', _FILE_KEYS), f'alternatives[{i}]')
+        for i, item in enumerate(value))
+    files = (primary, *alternatives) if alternatives else ()
+    for i, model_file in enumerate(files):
+        where = 'format' if i == 0 else f'alternatives[{i - 1}].format'
+        if model_file.format not in INTERCHANGEABLE_FORMATS:
+            raise _fail(where, f'{model_file.format.value} cannot share a manifest with other '
+                        f'files; only {[f.value for f in INTERCHANGEABLE_FORMATS]} can')
+        if any(other.format is model_file.format for other in files[:i]):
+            raise _fail(where, f'{model_file.format.value} is listed twice; one file per format')
+        if any(other.file == model_file.file for other in files[:i]):
+            raise _fail(where.replace('format', 'file'), f'{model_file.file!r} is listed twice')
+    return alternatives
 
 
 @dataclasses.dataclass(frozen=True)
@@ -433,10 +488,30 @@ class ActorManifest:
     provenance: Provenance
     architecture: ArchitectureSpec | None = None
     directory: pathlib.Path = pathlib.Path('.')
+    alternatives: tuple[ModelFile, ...] = ()
+    """The same network in other formats (TorchScript/ONNX only), each with its hash."""
 
     @property
     def model_path(self) -> pathlib.Path:
         return self.directory / self.file
+
+    @property
+    def model_files(self) -> tuple[ModelFile, ...]:
+        """Every certified file: the primary one (``format``, ``file``) first."""
+        return (ModelFile(self.format, self.file, self.sha256), *self.alternatives)
+
+    def with_primary(self, model_file: ModelFile) -> ActorManifest:
+        """
+        Return this manifest with ``model_file`` as its primary file, the others as alternatives.
+
+        :raises ValueError: if ``model_file`` is not one of ``model_files``.
+        """
+        files = self.model_files
+        if model_file not in files:
+            raise ValueError(f'{model_file.file} is not certified by this manifest')
+        return dataclasses.replace(
+            self, format=model_file.format, file=model_file.file, sha256=model_file.sha256,
+            alternatives=tuple(other for other in files if other != model_file))
 
     @property
     def obs_dim(self) -> int:
@@ -459,11 +534,9 @@ class ActorManifest:
         version = top.get('manifest_version', MANIFEST_VERSION)
         if version != MANIFEST_VERSION:
             raise _fail('manifest_version', f'{version!r} is not understood (expected 1)')
-        model_format = _choice(_required(top, 'format', ''), 'format', ModelFormat)
-        file = _text(_required(top, 'file', ''), 'file')
-        sha256 = _text(_required(top, 'sha256', ''), 'sha256').lower()
-        if not _SHA256.fullmatch(sha256):
-            raise _fail('sha256', f'expected 64 hexadecimal digits, got {sha256!r}')
+        primary = ModelFile.from_dict(top, '')
+        model_format = primary.format
+        alternatives = _alternatives(top.get('alternatives', []), primary)
         action = ActionSpec.from_dict(_required(top, 'action', ''))
         output = OutputSpec.from_dict(_required(top, 'output', ''), len(action.names))
         observation = ObservationSpec.from_dict(_required(top, 'observation', ''))
@@ -482,8 +555,8 @@ class ActorManifest:
             raise _fail('architecture',
                         f'only used by format state_dict, not {model_format.value}')
         provenance = Provenance.from_dict(_required(top, 'provenance', ''))
-        return cls(model_format, file, sha256, output, observation, action, provenance,
-                   architecture, pathlib.Path(directory))
+        return cls(model_format, primary.file, primary.sha256, output, observation, action,
+                   provenance, architecture, pathlib.Path(directory), alternatives)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> ActorManifest:
@@ -507,8 +580,11 @@ class ActorManifest:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             'manifest_version': MANIFEST_VERSION, 'format': self.format.value, 'file': self.file,
-            'sha256': self.sha256, 'output': self.output.to_dict(),
-            'observation': self.observation.to_dict(), 'action': self.action.to_dict()}
+            'sha256': self.sha256}
+        if self.alternatives:
+            data['alternatives'] = [model_file.to_dict() for model_file in self.alternatives]
+        data.update({'output': self.output.to_dict(), 'observation': self.observation.to_dict(),
+                     'action': self.action.to_dict()})
         if self.architecture is not None:
             data['architecture'] = self.architecture.to_dict()
         data['provenance'] = self.provenance.to_dict()

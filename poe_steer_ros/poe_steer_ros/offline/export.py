@@ -8,7 +8,9 @@ bounds are recovered by ``core.actor.d3rlpy_actor``. Every written artifact is l
 ``load_actor`` and compared with the source before the export returns.
 
 Files, for ``name='actor'``: ``actor.pt`` (TorchScript), ``actor.onnx``, ``actor.d3`` (d3rlpy
-sources only), each with its manifest ``<file>.yaml``.
+sources only), each with its manifest ``<file>.yaml``; or, with ``single_manifest``, one manifest
+for the TorchScript and ONNX files (the first format's, the others as ``alternatives``), so the
+loader can run whichever is fastest on the device.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from poe_steer_ros.core.actor import (ActorLoadError, d3rlpy_actor, load_actor, 
                                       quiet_torchscript, sha256_of)
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ActorManifest, ArchitectureSpec,
-                                         manifest_path_for, ModelFormat, Normalization,
-                                         ObservationSpec, OutputSpec, Provenance)
+                                         INTERCHANGEABLE_FORMATS, manifest_path_for, ModelFile,
+                                         ModelFormat, Normalization, ObservationSpec,
+                                         OutputSpec, Provenance)
 import torch
 
 VectorPair = tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]
@@ -41,17 +44,23 @@ class ExportError(ValueError):
 def write_manifest(model_path: str | pathlib.Path, *, model_format: ModelFormat | str,
                    output: OutputSpec, observation: ObservationSpec, action: ActionSpec,
                    provenance: Provenance,
-                   architecture: ArchitectureSpec | None = None) -> pathlib.Path:
+                   architecture: ArchitectureSpec | None = None,
+                   alternatives: Sequence[tuple[ModelFormat | str, str | pathlib.Path]] = ()
+                   ) -> pathlib.Path:
     """
     Hash a model file and write its validated manifest next to it (``<model file>.yaml``).
 
+    :param alternatives: (format, path) of the same network in other formats, in the same
+        directory; each is hashed and listed under ``alternatives``.
     :returns: the manifest path.
     :raises ManifestError: if the pieces do not form a valid manifest.
     """
     model_path = pathlib.Path(model_path)
+    listed = tuple(ModelFile(ModelFormat(other_format), pathlib.Path(path).name,
+                             sha256_of(path)) for other_format, path in alternatives)
     manifest = ActorManifest(ModelFormat(model_format), model_path.name, sha256_of(model_path),
                              output, observation, action, provenance, architecture,
-                             model_path.parent)
+                             model_path.parent, listed)
     validated = ActorManifest.from_dict(manifest.to_dict(), model_path.parent)
     return validated.save(manifest_path_for(model_path))
 
@@ -108,6 +117,7 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
                  output: OutputSpec | None = None, name: str = 'actor',
                  formats: Sequence[ModelFormat | str] = (ModelFormat.TORCHSCRIPT,
                                                          ModelFormat.ONNX),
+                 single_manifest: bool = False,
                  atol: float = 1e-4) -> dict[ModelFormat, pathlib.Path]:
     """
     Export a trained actor and certify each artifact with a manifest.
@@ -128,13 +138,20 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
         the assumed std (required). Inferred for d3rlpy except the assumed std.
     :param name: file stem of the artifacts.
     :param formats: any of torchscript, onnx and (d3rlpy sources) d3rlpy.
+    :param single_manifest: certify all files in one manifest, the first format's, listing the
+        others as ``alternatives`` (TorchScript and ONNX only).
     :param atol: largest output difference accepted between an artifact and the source.
-    :returns: manifest path per format.
+    :returns: manifest path per format (the same path for every format with
+        ``single_manifest``).
     :raises ExportError: naming the argument that is missing or inconsistent, or when an
         artifact does not reproduce the source.
     """
     obs_dim, action_dim = len(observation_fields), len(action_names)
-    wanted = [_export_format(f, i) for i, f in enumerate(formats)]
+    wanted = list(dict.fromkeys(_export_format(f, i) for i, f in enumerate(formats)))
+    if single_manifest and any(f not in INTERCHANGEABLE_FORMATS for f in wanted):
+        raise ExportError(f'formats: one manifest certifies '
+                          f'{[f.value for f in INTERCHANGEABLE_FORMATS]} files only, got '
+                          f'{[f.value for f in wanted]}')
     stats = None if observation_stats is None else _stats_pair(observation_stats, obs_dim)
     if _is_d3rlpy(source):
         prepared = _prepare_d3rlpy(source, obs_dim, action_dim, stats, action_bounds, output)
@@ -153,9 +170,9 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
     action = ActionSpec(tuple(action_names), tuple(bounds[0]), tuple(bounds[1]))
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    manifests = {}
-    for model_format in wanted:
-        model_path = out_dir / f'{name}{_SUFFIXES[model_format]}'
+    model_paths = {model_format: out_dir / f'{name}{_SUFFIXES[model_format]}'
+                   for model_format in wanted}
+    for model_format, model_path in model_paths.items():
         if model_format is ModelFormat.TORCHSCRIPT:
             with quiet_torchscript():
                 traced = torch.jit.trace(  # type: ignore[no-untyped-call]
@@ -165,12 +182,20 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
             _write_onnx(wrapper, probe, model_path, deterministic)
         else:
             typing.cast(Any, source).save(str(model_path))  # d3rlpy: checked above
+    manifests = {}
+    for model_format in wanted[:1] if single_manifest else wanted:
         norm = d3_norm if model_format is ModelFormat.D3RLPY else model_norm
         observation = ObservationSpec(tuple(observation_fields), tuple(goal_joints), norm)
+        alternatives = [(other, model_paths[other]) for other in wanted[1:]
+                        if single_manifest]
         manifests[model_format] = write_manifest(
-            model_path, model_format=model_format, output=output, observation=observation,
-            action=action, provenance=provenance)
-        _verify(manifests[model_format], wrapper, atol)
+            model_paths[model_format], model_format=model_format, output=output,
+            observation=observation, action=action, provenance=provenance,
+            alternatives=alternatives)
+    if single_manifest:
+        manifests = dict.fromkeys(wanted, manifests[wanted[0]])
+    for model_format, manifest_path in manifests.items():
+        _verify(manifest_path, model_format, wrapper, atol)
     return manifests
 
 
@@ -291,9 +316,11 @@ def _write_onnx(wrapper: torch.nn.Module, probe: np.ndarray, path: pathlib.Path,
         dynamic_shapes=({0: batch},), dynamo=True, external_data=False, verbose=False)
 
 
-def _verify(manifest_path: pathlib.Path, wrapper: torch.nn.Module, atol: float) -> None:
+def _verify(manifest_path: pathlib.Path, model_format: ModelFormat, wrapper: torch.nn.Module,
+            atol: float) -> None:
     """Load the artifact as the node will and compare it with the source."""
-    actor = load_actor(manifest_path, device='cpu', num_threads=None, warmup_passes=0)
+    actor = load_actor(manifest_path, device='cpu', num_threads=None, warmup_passes=0,
+                       model_format=model_format.value)
     probe = actor.probe_observations(_VERIFY_ROWS)
     mean, log_std = actor(probe)
     with torch.inference_mode():
@@ -305,5 +332,5 @@ def _verify(manifest_path: pathlib.Path, wrapper: torch.nn.Module, atol: float) 
     for label, got, want in pairs:
         error = float(np.max(np.abs(got - want.numpy())))
         if not error <= atol:
-            raise ExportError(f'{manifest_path}: exported {label} differs from the source by '
-                              f'{error:.3g} (atol {atol})')
+            raise ExportError(f'{actor.manifest.model_path}: exported {label} differs from the '
+                              f'source by {error:.3g} (atol {atol})')

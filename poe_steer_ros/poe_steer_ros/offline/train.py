@@ -263,7 +263,8 @@ def train(config: TrainConfig, out_dir: str | pathlib.Path, name: str = 'actor',
     """
     Generate the dataset, train, export and evaluate one actor.
 
-    Writes ``<out_dir>/<name>.pt`` and its manifest ``<name>.pt.yaml``, and into ``report_dir``
+    Writes ``<out_dir>/<name>.pt`` (TorchScript), ``<name>.onnx`` and their one manifest
+    ``<name>.pt.yaml`` (the ONNX file is its alternative: the CPU runs it), and into ``report_dir``
     (default ``out_dir``) ``<name>.train.yaml`` (dataset, hyper-parameters, losses, evaluation,
     wall time) and ``<name>_trajectories.png``.
 
@@ -296,7 +297,7 @@ def train(config: TrainConfig, out_dir: str | pathlib.Path, name: str = 'actor',
             hyperparameters=config.hyperparameters())
         manifests = export_actor(algo, out_dir, observation_fields=OBSERVATION_FIELDS,
                                  action_names=ACTION_NAMES, provenance=provenance, name=name,
-                                 formats=('torchscript',))
+                                 formats=('torchscript', 'onnx'), single_manifest=True)
         manifest_path = manifests[ModelFormat.TORCHSCRIPT]
         evaluation = evaluate(manifest_path, config, world, progress)
     report_dir.mkdir(parents=True, exist_ok=True)

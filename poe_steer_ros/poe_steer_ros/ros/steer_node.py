@@ -160,7 +160,8 @@ class SteerNode(Node):
         self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
         warmup = self._actor.warmup_latency_s
         self.get_logger().info(
-            f'actor {self._actor.manifest.model_path.name} sha256 {self._actor.sha256[:12]}... '
+            f'actor {self._actor.manifest.model_path.name} ({self._actor.manifest.format.value}) '
+            f'sha256 {self._actor.sha256[:12]}... '
             f'on {self._actor.device}, warm-up median '
             f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
             f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}')
@@ -171,7 +172,8 @@ class SteerNode(Node):
         path = resolve_manifest(self._values['actor.manifest'])
         self.get_logger().info(f'loading frozen actor {path}')
         actor = load_actor(path, device=self._values['actor.device'],
-                           num_threads=self._values['actor.num_threads'])
+                           num_threads=self._values['actor.num_threads'],
+                           model_format=self._values['actor.format'])
         if actor.device != self._values['actor.device'] and self._values['actor.device'] != 'auto':
             self.get_logger().warning(f"actor.device {self._values['actor.device']} is not "
                                       f'available; running on {actor.device}')
@@ -459,6 +461,7 @@ class SteerNode(Node):
             level, message = DiagnosticStatus.WARN, f'{missed} control deadlines missed'
         values = {
             'actor_device': self._actor.device,
+            'actor_format': self._actor.manifest.format.value,
             'actor_sha256': self._actor.sha256,
             **_percentiles_ms('actor_latency', self._actor_latencies),
             **_percentiles_ms('tick_work', self._tick_work),
