@@ -10,6 +10,8 @@ the steering node is included unchanged, on simulated time.
 
 import os
 
+from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
+
 PACKAGE = 'poe_steer_ros'
 WORLD_FILE = ('worlds', 'diff_drive.sdf')
 BRIDGE_FILE = ('config', 'gz_bridge.yaml')
@@ -42,7 +44,8 @@ def generate_launch_description():
                  "' == 'true' else ' -s')"])}.items()),
         Node(package='ros_gz_bridge', executable='parameter_bridge', output='screen',
              parameters=[{'config_file': os.path.join(share, *BRIDGE_FILE),
-                          'use_sim_time': True}]),
+                          'use_sim_time': True}],
+             additional_env=discovery_environment(os.path.join(share, *DISCOVERY_PROFILE))),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'steer.launch.py')),
             launch_arguments={'use_sim_time': 'true',

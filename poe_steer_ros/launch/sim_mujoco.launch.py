@@ -5,9 +5,12 @@ Try the steering node in MuJoCo before touching hardware.
 
 Starts the MuJoCo simulator node (``odom``, ``cmd_vel``, ``joint_states``, ``/clock``) and
 includes steer.launch.py on simulated time, so the steering node is wired exactly as on a robot.
+Both nodes get the Fast DDS discovery profile (see ``poe_steer_ros.ros.discovery``).
 """
 
 import os
+
+from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
 
 PACKAGE = 'poe_steer_ros'
 SIM_EXECUTABLE = 'mujoco_sim'
@@ -36,7 +39,8 @@ def generate_launch_description():
         Node(package=PACKAGE, executable=SIM_EXECUTABLE, name=SIM_NODE_NAME, output='screen',
              parameters=[os.path.join(share, *SIM_PARAMS_FILE),
                          {'real_time_factor': ParameterValue(
-                             LaunchConfiguration('real_time_factor'), value_type=float)}]),
+                             LaunchConfiguration('real_time_factor'), value_type=float)}],
+             additional_env=discovery_environment(os.path.join(share, *DISCOVERY_PROFILE))),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'steer.launch.py')),
             launch_arguments={'use_sim_time': 'true',

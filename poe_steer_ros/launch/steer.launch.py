@@ -10,6 +10,8 @@ and is remapped for a mobile base: it reads ``odom`` and writes ``cmd_vel``.
 
 import os
 
+from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
+
 PACKAGE = 'poe_steer_ros'
 EXECUTABLE = 'steer_node'
 NODE_NAME = 'poe_steer'
@@ -17,17 +19,6 @@ DEFAULT_PARAMS_FILE = ('config', 'steer.yaml')
 """Relative to the package's share folder."""
 REMAPPINGS = [('state', 'odom'), ('command', 'cmd_vel')]
 """Mobile-base remaps; the tests start the node with exactly these."""
-DISCOVERY_PROFILE = ('config', 'fastdds_discovery.xml')
-"""Fast DDS participant defaults (longer discovery announcements), relative to the share."""
-DISCOVERY_VARIABLES = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
-"""Where Fast DDS 3 (Kilted) and 2 (Jazzy) look for a profiles file."""
-
-
-def discovery_environment(profile: str, environment=os.environ) -> dict:
-    """Point Fast DDS at ``profile`` for the node, unless a profiles file is set already."""
-    if not profile or any(environment.get(name) for name in DISCOVERY_VARIABLES):
-        return {}
-    return {name: profile for name in DISCOVERY_VARIABLES}
 
 
 def generate_launch_description():

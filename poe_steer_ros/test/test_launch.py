@@ -3,6 +3,8 @@
 import importlib.util
 from xml.etree import ElementTree
 
+from poe_steer_ros.ros.discovery import (discovery_environment, DISCOVERY_PROFILE,
+                                         DISCOVERY_VARIABLES)
 from poe_steer_ros.ros.processes import executable_path, launch_table, share_file
 import pytest
 
@@ -18,12 +20,11 @@ def test_node_tables_name_installed_executables_and_files() -> None:
     sim = launch_table('sim_mujoco.launch.py')
     assert executable_path(sim.SIM_EXECUTABLE).is_file()
     assert share_file(*sim.SIM_PARAMS_FILE).is_file()
-    profile = str(share_file(*steer.DISCOVERY_PROFILE))
+    profile = str(share_file(*DISCOVERY_PROFILE))
     assert ElementTree.parse(profile).getroot().tag.endswith('profiles')
-    assert steer.discovery_environment(profile, {}) == dict.fromkeys(steer.DISCOVERY_VARIABLES,
-                                                                     profile)
-    assert steer.discovery_environment(profile, {'FASTRTPS_DEFAULT_PROFILES_FILE': 'x'}) == {}
-    assert steer.discovery_environment('', {}) == {}
+    assert discovery_environment(profile, {}) == dict.fromkeys(DISCOVERY_VARIABLES, profile)
+    assert discovery_environment(profile, {'FASTRTPS_DEFAULT_PROFILES_FILE': 'x'}) == {}
+    assert discovery_environment('', {}) == {}
     gazebo = launch_table('sim_gazebo.launch.py')
     assert share_file(*gazebo.WORLD_FILE).is_file()
     assert share_file(*gazebo.BRIDGE_FILE).is_file()

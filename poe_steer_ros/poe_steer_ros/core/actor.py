@@ -653,7 +653,10 @@ class FrozenActor:
         outputs = self._backend(batch)
         mean = outputs[0].astype(np.float64)
         if self._assumed_log_std is None:
-            log_std = np.broadcast_to(outputs[1], mean.shape).astype(np.float64)
+            log_std = outputs[1]
+            if log_std.shape != mean.shape:  # a state-independent std: one row for all
+                log_std = np.broadcast_to(log_std, mean.shape)
+            log_std = log_std.astype(np.float64)
         else:
             if self._mean_in_command_units:
                 mean = (mean - self._action_offset) / self._action_scale
