@@ -22,8 +22,13 @@ def test_node_tables_name_installed_executables_and_files() -> None:
     assert share_file(*sim.SIM_PARAMS_FILE).is_file()
     profile = str(share_file(*DISCOVERY_PROFILE))
     assert ElementTree.parse(profile).getroot().tag.endswith('profiles')
-    assert discovery_environment(profile, {}) == dict.fromkeys(DISCOVERY_VARIABLES, profile)
-    assert discovery_environment(profile, {'FASTRTPS_DEFAULT_PROFILES_FILE': 'x'}) == {}
+    assert discovery_environment(profile, {}) == {'FASTDDS_DEFAULT_PROFILES_FILE': profile}
+    assert discovery_environment(profile, {'ROS_DISTRO': 'kilted'}) == {
+        'FASTDDS_DEFAULT_PROFILES_FILE': profile}
+    assert discovery_environment(profile, {'ROS_DISTRO': 'jazzy'}) == {
+        'FASTRTPS_DEFAULT_PROFILES_FILE': profile}
+    for already_set in DISCOVERY_VARIABLES:
+        assert discovery_environment(profile, {already_set: 'x'}) == {}
     assert discovery_environment('', {}) == {}
     gazebo = launch_table('sim_gazebo.launch.py')
     assert share_file(*gazebo.WORLD_FILE).is_file()

@@ -1,14 +1,15 @@
 """
 Fast DDS discovery settings for every process of the robot's ROS graph.
 
-A new Fast DDS participant announces itself a few times (5, 100 ms apart), then every 3 s.
-Each peer that hears it answers with its own announcement; when that answer is lost, the new
+A new Fast DDS participant announces itself a few times (5, 100 ms apart), then every 3 s. Each
+peer that hears it answers with its own announcement; when that answer is lost, the new
 participant learns of the peer only at the peer's next periodic announcement. On the project's
 benchmark host this cost the steering node's first state 2.3-2.8 s in about 1 start in 25.
 ``config/fastdds_discovery.xml`` announces for 2 s and then every second: the launch files give
 it to the nodes they start, and the robot's other ROS processes (the base driver, a bridge)
-should get it too (``export FASTDDS_DEFAULT_PROFILES_FILE=...``), since the wait is set by the
-peer. Other middlewares ignore it. Kept free of rclpy and launch so launch files can import it.
+should get it too (``export FASTDDS_DEFAULT_PROFILES_FILE=...``, on Jazzy
+``FASTRTPS_DEFAULT_PROFILES_FILE``), since the wait is set by the peer. Other middlewares ignore
+it. Kept free of rclpy and launch so launch files can import it.
 """
 
 from __future__ import annotations
@@ -19,18 +20,26 @@ from typing import Mapping
 DISCOVERY_PROFILE = ('config', 'fastdds_discovery.xml')
 """The profiles file, relative to the package's share folder."""
 DISCOVERY_VARIABLES = ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')
-"""Where Fast DDS 3 (Kilted) and 2 (Jazzy) look for a profiles file."""
+"""
+Where Fast DDS 3 (Kilted on) and Fast DDS 2 (Jazzy and older) look for a profiles file. Fast
+DDS 2 reads only the second; rmw_fastrtps with Fast DDS 3 reads both but warns at every start
+that the second is deprecated, so only the one the distribution reads is set.
+"""
+FAST_DDS_2_DISTROS = ('humble', 'iron', 'jazzy')
+"""``ROS_DISTRO`` values whose rmw_fastrtps uses Fast DDS 2."""
 
 
 def discovery_environment(profile: str,
                           environment: Mapping[str, str] = os.environ) -> dict[str, str]:
     """
-    Return the variables pointing Fast DDS at ``profile`` for a process to start.
+    Return the variable pointing Fast DDS at ``profile`` for a process to start.
 
     :param profile: path of the profiles file; empty: none.
-    :param environment: the environment the process inherits; a profiles file already set there
-        wins, and nothing is returned.
+    :param environment: the environment the process inherits: its ``ROS_DISTRO`` picks the
+        variable (Fast DDS 3 when unset); a profiles file already set there wins, and nothing
+        is returned.
     """
     if not profile or any(environment.get(name) for name in DISCOVERY_VARIABLES):
         return {}
-    return dict.fromkeys(DISCOVERY_VARIABLES, profile)
+    fast_dds_2 = environment.get('ROS_DISTRO', '') in FAST_DDS_2_DISTROS
+    return {DISCOVERY_VARIABLES[1] if fast_dds_2 else DISCOVERY_VARIABLES[0]: profile}
