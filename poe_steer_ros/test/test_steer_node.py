@@ -127,6 +127,19 @@ def core_steerer(manifest: Path, values: dict) -> Steerer:
                    steering_config(values))
 
 
+def run_until_exit(folder: Path, manifest: Path, **extra) -> tuple[int, str]:
+    """Start a node that must refuse its settings; return its exit status and output."""
+    process = NodeProcess('steer_node', ros_arguments(
+        params_file=write_params(folder / 'params.yaml', manifest, **extra)),
+        folder / 'node.log')
+    process.start()
+    try:
+        status = process.wait(timeout_s=60.0)
+    finally:
+        process.stop()
+    return status, process.output()
+
+
 def set_ok(driver: Driver, **values) -> None:
     results = driver.client.set_parameters('/poe_steer', values)
     assert all(result.successful for result in results), [r.reason for r in results]
@@ -289,41 +302,20 @@ def test_tampered_actor_refuses_to_start(actor_manifest, tmp_path) -> None:
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0x01
     model.write_bytes(bytes(data))
-    process = NodeProcess('steer_node', ros_arguments(
-        params_file=write_params(tmp_path / 'params.yaml', manifest)), tmp_path / 'node.log')
-    process.start()
-    try:
-        status = process.wait(timeout_s=60.0)
-    finally:
-        process.stop()
+    status, output = run_until_exit(tmp_path, manifest)
     assert status != 0
-    assert 'SHA-256' in process.output() and 'refusing' in process.output()
+    assert 'SHA-256' in output and 'refusing' in output
 
 
 def test_a_format_the_manifest_does_not_certify_refuses_to_start(actor_manifest, tmp_path) -> None:
-    process = NodeProcess('steer_node', ros_arguments(
-        params_file=write_params(tmp_path / 'params.yaml', actor_manifest,
-                                 **{'actor.format': 'onnx'})), tmp_path / 'node.log')
-    process.start()
-    try:
-        status = process.wait(timeout_s=60.0)
-    finally:
-        process.stop()
+    status, output = run_until_exit(tmp_path, actor_manifest, **{'actor.format': 'onnx'})
     assert status != 0
-    assert "format onnx requested, but the manifest certifies ['torchscript'] only" in \
-        process.output()
+    assert "format onnx requested, but the manifest certifies ['torchscript'] only" in output
 
 
 def test_envelope_parameters_cannot_exceed_the_actor(actor_manifest, tmp_path) -> None:
-    process = NodeProcess('steer_node', ros_arguments(
-        params_file=write_params(tmp_path / 'params.yaml', actor_manifest,
-                                 **{'limits.command_low': [-0.2]})), tmp_path / 'node.log')
-    process.start()
-    try:
-        status = process.wait(timeout_s=60.0)
-    finally:
-        process.stop()
-    assert status != 0 and 'limits.command_low has 1 values' in process.output()
+    status, output = run_until_exit(tmp_path, actor_manifest, **{'limits.command_low': [-0.2]})
+    assert status != 0 and 'limits.command_low has 1 values' in output
 
 
 def test_state_triggered_ticks_answer_every_state_and_status_is_rate_limited(
