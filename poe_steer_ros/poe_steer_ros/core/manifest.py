@@ -460,14 +460,15 @@ def _alternatives(value: Any, primary: ModelFile) -> tuple[ModelFile, ...]:
         for i, item in enumerate(value))
     files = (primary, *alternatives) if alternatives else ()
     for i, model_file in enumerate(files):
-        where = 'format' if i == 0 else f'alternatives[{i - 1}].format'
+        prefix = '' if i == 0 else f'alternatives[{i - 1}].'
         if model_file.format not in INTERCHANGEABLE_FORMATS:
-            raise _fail(where, f'{model_file.format.value} cannot share a manifest with other '
-                        f'files; only {[f.value for f in INTERCHANGEABLE_FORMATS]} can')
+            raise _fail(f'{prefix}format', f'{model_file.format.value} cannot share a manifest '
+                        f'with other files; only {[f.value for f in INTERCHANGEABLE_FORMATS]} can')
         if any(other.format is model_file.format for other in files[:i]):
-            raise _fail(where, f'{model_file.format.value} is listed twice; one file per format')
+            raise _fail(f'{prefix}format',
+                        f'{model_file.format.value} is listed twice; one file per format')
         if any(other.file == model_file.file for other in files[:i]):
-            raise _fail(where.replace('format', 'file'), f'{model_file.file!r} is listed twice')
+            raise _fail(f'{prefix}file', f'{model_file.file!r} is listed twice')
     return alternatives
 
 
