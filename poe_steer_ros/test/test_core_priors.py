@@ -147,6 +147,8 @@ def test_external_prior_validates_and_expires():
     gaussian = DiagGaussian(np.zeros(2), np.ones(2), Space.COMMAND)
     prior = ExternalPrior(gaussian, expiry_s=10.0, weight=0.3)
     assert prior.is_valid(9.99) and not prior.is_valid(10.0)
+    received = ExternalPrior(gaussian, expiry_s=10.0, received_s=4.0)
+    assert received.is_valid(4.0) and not received.is_valid(3.99)
     assert prior({}, np.zeros(2), np.zeros(0)) is gaussian and prior.space is Space.COMMAND
     with pytest.raises(ValueError, match='std > 0'):
         ExternalPrior(DiagGaussian(np.zeros(2), np.zeros(2)), 1.0)

@@ -253,6 +253,12 @@ def test_external_prior_matters_only_until_it_expires():
     command, telemetry = external.step(STATE, NEAR_GOAL, 5.0)
     assert not telemetry.prior_active
     np.testing.assert_allclose(command, frozen)
+    external.set_external_prior([0.4, -0.5], [0.05, 0.05], Space.COMMAND, expiry_s=15.0,
+                                received_s=10.0)
+    assert external.step(STATE, NEAR_GOAL, 12.0)[1].prior_active
+    # The clock jumps back (a simulator restart): the prior belongs to the old timeline.
+    assert not external.step(STATE, NEAR_GOAL, 1.0)[1].prior_active
+    assert not external.step(STATE, NEAR_GOAL, 12.0)[1].prior_active
     with pytest.raises(ValueError, match='3 entries'):
         external.set_external_prior([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], Space.COMMAND, 9.0)
     with pytest.raises(ValueError, match='std > 0'):

@@ -297,6 +297,11 @@ class ExternalPrior:
     The prior weight (alpha in [0, 1]) to use while it is valid, or None for the configured one;
     capped by the envelope like any weight.
     """
+    received_s: float = -math.inf
+    """
+    When it was handed in (same clock). A clock that reads earlier has jumped back (a simulator
+    restarted): the prior belongs to the old timeline and no longer applies.
+    """
 
     def __post_init__(self) -> None:
         """Check finiteness, positive std and the weight range."""
@@ -304,8 +309,8 @@ class ExternalPrior:
                 and (self.gaussian.std > 0.0).all()):
             raise ValueError('external prior mean and std must be finite with std > 0, got '
                              f'mean={self.gaussian.mean}, std={self.gaussian.std}')
-        if math.isnan(self.expiry_s):
-            raise ValueError('expiry_s must be a time in seconds, got NaN')
+        if math.isnan(self.expiry_s) or math.isnan(self.received_s):
+            raise ValueError('expiry_s and received_s must be times in seconds, got NaN')
         if self.weight is not None and not 0.0 <= self.weight <= 1.0:
             raise ValueError(f'weight must lie in [0, 1] or be None, got {self.weight}')
 
@@ -315,8 +320,8 @@ class ExternalPrior:
         return self.gaussian.space
 
     def is_valid(self, now_s: float) -> bool:
-        """Return whether the prior still applies at ``now_s``."""
-        return now_s < self.expiry_s
+        """Return whether the prior applies at ``now_s``: from its receipt until its expiry."""
+        return self.received_s <= now_s < self.expiry_s
 
     def __call__(self, state: RobotState, goal: np.ndarray, obs: np.ndarray) -> DiagGaussian:
         """Return the stored Gaussian (state, goal and observation do not matter)."""

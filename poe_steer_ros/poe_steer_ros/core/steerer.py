@@ -312,7 +312,8 @@ class Steerer:
         self._schedule = _Schedule(new_config, prior, current.alpha_at(now_s), now_s)
 
     def set_external_prior(self, mean: np.ndarray, std: np.ndarray, space: Space,
-                           expiry_s: float, weight: float | None = None) -> None:
+                           expiry_s: float, weight: float | None = None,
+                           received_s: float = -math.inf) -> None:
         """
         Hand in a prior Gaussian used while ``prior.type`` is external and ``now_s < expiry_s``.
 
@@ -321,6 +322,8 @@ class Steerer:
         :param space: Space.COMMAND, Space.ACTION or Space.PRE_SQUASH.
         :param expiry_s: time (``now_s`` clock) from which the prior no longer matters.
         :param weight: prior weight in alpha units while valid, or None for the configured one.
+        :param received_s: when it was handed in (``now_s`` clock). A step whose ``now_s`` is
+            earlier (the clock jumped back) drops the prior: it belongs to the old timeline.
         :raises ValueError: for a wrong shape, non-finite values, std <= 0 or a weight
             outside [0, 1].
         """
@@ -330,7 +333,8 @@ class Steerer:
             raise ValueError(f'external prior has {gaussian.dim} entries, the actor '
                              f'{self._dim} action dimensions')
         self._external = ExternalPrior(gaussian, float(expiry_s),
-                                       None if weight is None else float(weight))
+                                       None if weight is None else float(weight),
+                                       float(received_s))
 
     def safe_command(self, kind: Fallback | str) -> np.ndarray:
         """
@@ -428,6 +432,8 @@ class Steerer:
         weight = schedule.weight_at(now_s)
         if prior is None:
             external = self._external
+            if external is not None and now_s < external.received_s:
+                self._external = external = None  # the clock jumped back past its receipt
             if external is None or not external.is_valid(now_s):
                 return None, 0.0
             prior = external

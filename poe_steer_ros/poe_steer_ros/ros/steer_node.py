@@ -325,7 +325,7 @@ class SteerNode(Node):
             expiry_s = adapters.time_to_seconds(message.expiry)
             if expiry_s <= now_s:
                 raise adapters.MessageError(f'expired at {expiry_s:.3f} s (now {now_s:.3f} s)')
-            self._steerer.set_external_prior(mean, std, space, expiry_s, weight)
+            self._steerer.set_external_prior(mean, std, space, expiry_s, weight, now_s)
         except (adapters.MessageError, ValueError) as error:
             self._counters['priors_rejected'] += 1
             self.get_logger().warning(f'goal_prior rejected: {error}',
