@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from poe_steer_ros.core.actor import (ActorLoadError, DEVICES, FORMAT_REQUESTS, FrozenActor,
-                                      load_actor, measure_latency, PROBE_BATCH, sha256_of)
+                                      load_actor, measure_latency, PROBE_BATCH,
+                                      read_model_file)
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ActorManifest, find_manifest, ManifestError
 
@@ -61,11 +62,11 @@ def _inspect(args: argparse.Namespace) -> int:
     print(f'manifest  {manifest_path}')
     print(manifest.to_yaml())
     for model_file in manifest.model_files:
-        path = manifest.directory / model_file.file
-        if not path.is_file():
-            print(f'refused: model file {path} does not exist', file=sys.stderr)
+        try:
+            _, actual = read_model_file(manifest, model_file)
+        except ActorLoadError as err:
+            print(f'refused: {err}', file=sys.stderr)
             return EXIT_REFUSED
-        actual = sha256_of(path)
         if actual != model_file.sha256:
             print(f'sha256    {model_file.file}: MISMATCH: file {actual}, manifest '
                   f'{model_file.sha256}')

@@ -46,7 +46,8 @@ import torch
 __all__ = ['ActorLoadError', 'choose_model_file', 'CPU_FORMAT_PREFERENCE', 'D3rlpyActor',
            'd3rlpy_actor', 'DEVICES', 'DeviceFallbackWarning', 'FORMAT_REQUESTS', 'FrozenActor',
            'GaussianMLP', 'LatencyStats', 'load_actor', 'measure_latency', 'NormalizedModule',
-           'PROBE_BATCH', 'quiet_torchscript', 'resolve_device', 'sha256_of']
+           'PROBE_BATCH', 'quiet_torchscript', 'read_model_file', 'resolve_device',
+           'sha256_of']
 
 _LOG = logging.getLogger(__name__)
 
@@ -168,19 +169,27 @@ def choose_model_file(manifest: ActorManifest, device: str = 'auto',
     return files[0]
 
 
-def _verified_bytes(manifest: ActorManifest, model_file: ModelFile,
-                    manifest_path: str | pathlib.Path) -> bytes:
-    """Read a certified file, refusing a missing one or one whose SHA-256 changed."""
+def read_model_file(manifest: ActorManifest, model_file: ModelFile) -> tuple[bytes, str]:
+    """
+    Read one of the files a manifest certifies; return its bytes and their SHA-256.
+
+    :raises ActorLoadError: if the file does not exist.
+    """
     path = manifest.directory / model_file.file
     if not path.is_file():
-        raise ActorLoadError(f'{manifest_path}: file {model_file.file!r} does not exist '
-                             f'(looked for {path})')
+        raise ActorLoadError(f'file {model_file.file!r} does not exist (looked for {path})')
     data = path.read_bytes()
-    actual = sha256_of(data)
+    return data, sha256_of(data)
+
+
+def _verified_bytes(manifest: ActorManifest, model_file: ModelFile) -> bytes:
+    """Read a certified file, refusing a missing one or one whose SHA-256 changed."""
+    data, actual = read_model_file(manifest, model_file)
     if actual != model_file.sha256:
         raise ActorLoadError(
-            f'{path}: SHA-256 {actual} does not match the manifest sha256 '
-            f'{model_file.sha256}; the model changed since it was certified, refusing to load')
+            f'{manifest.directory / model_file.file}: SHA-256 {actual} does not match the '
+            f'manifest sha256 {model_file.sha256}; the model changed since it was certified, '
+            'refusing to load')
     return data
 
 
@@ -743,7 +752,7 @@ def load_actor(manifest_path: str | pathlib.Path, device: str = 'auto',
     if warmup_passes < 0:
         raise ValueError(f'warmup_passes: must be >= 0, got {warmup_passes}')
     certified = ActorManifest.load(manifest_path)
-    data = {model_file: _verified_bytes(certified, model_file, manifest_path)
+    data = {model_file: _verified_bytes(certified, model_file)
             for model_file in certified.model_files}
     chosen = choose_model_file(certified, device, model_format)
     manifest = certified.with_primary(chosen)
