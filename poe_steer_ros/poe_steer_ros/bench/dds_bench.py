@@ -24,8 +24,8 @@ from matplotlib.figure import Figure
 from nav_msgs.msg import Odometry
 import numpy as np
 from poe_steer_ros.ros.client import RosClient
-from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
-from poe_steer_ros.ros.processes import launch_table, NodeProcess, ros_arguments, share_file
+from poe_steer_ros.ros.processes import (discovery_profile_environment, launch_table, NodeProcess,
+                                         ros_arguments, share_file)
 from rclpy.qos import qos_profile_sensor_data
 import torch
 
@@ -124,12 +124,7 @@ def start_node(case: Case, log_path: pathlib.Path, topics: dict[str, str]) -> No
     return NodeProcess(steer.EXECUTABLE, ros_arguments(
         params_file=share_file(*steer.DEFAULT_PARAMS_FILE),
         parameters={**STEER_OVERRIDES, **case.steer_parameters}, remaps=topics),
-        log_path, env=_discovery()).start()
-
-
-def _discovery() -> dict[str, str]:
-    """Return the Fast DDS profile variables the launch files give their nodes."""
-    return discovery_environment(str(share_file(*DISCOVERY_PROFILE)))
+        log_path, env=discovery_profile_environment()).start()
 
 
 def measure(case: Case, rate_hz: int, duration_s: float, log_dir: pathlib.Path) -> Result:
@@ -226,7 +221,7 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     rounds, round_s = (1, 1.5) if quick else (ROUNDS, ROUND_S)
     # The driver stands in for the robot's state publisher, which should run with the same
     # profile (ros.discovery); it applies from this process's first DDS participant on.
-    os.environ.update(_discovery())
+    os.environ.update(discovery_profile_environment())
     cases = CASES + ((CUDA_CASE,) if torch.cuda.is_available() else ())
     results = []
     with tempfile.TemporaryDirectory() as log_dir:

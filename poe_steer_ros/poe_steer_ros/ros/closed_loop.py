@@ -21,8 +21,8 @@ from poe_steer_msgs.msg import SteeringStatus
 from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
 from poe_steer_ros.ros.adapters import odometry_to_state, time_to_seconds
 from poe_steer_ros.ros.client import RosClient
-from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
-from poe_steer_ros.ros.processes import launch_table, NodeProcess, ros_arguments, share_file
+from poe_steer_ros.ros.processes import (discovery_profile_environment, launch_table, NodeProcess,
+                                         ros_arguments, share_file)
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile
 from rosgraph_msgs.msg import Clock
 from std_msgs.msg import UInt32
@@ -116,7 +116,7 @@ class ClosedLoop:
                  real_time_factor: float = 1.0, steer_params_file: Path | None = None) -> None:
         self.log_dir = Path(log_dir)
         sim, steer = launch_table('sim_mujoco.launch.py'), launch_table('steer.launch.py')
-        discovery = discovery_environment(str(share_file(*DISCOVERY_PROFILE)))
+        discovery = discovery_profile_environment()
         self.sim = NodeProcess(sim.SIM_EXECUTABLE, ros_arguments(
             params_file=share_file(*sim.SIM_PARAMS_FILE),
             parameters={'real_time_factor': real_time_factor}), self.log_dir / 'mujoco_sim.log',

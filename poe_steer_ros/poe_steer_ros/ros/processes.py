@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Mapping, Sequence
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
+from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
 
 
 def executable_path(executable: str, package: str = 'poe_steer_ros') -> Path:
@@ -49,6 +50,11 @@ def launch_table(launch_file: str, package: str = 'poe_steer_ros') -> ModuleType
 def share_file(*parts: str, package: str = 'poe_steer_ros') -> Path:
     """Return a file of the package's share folder."""
     return Path(get_package_share_directory(package)).joinpath(*parts)
+
+
+def discovery_profile_environment() -> dict[str, str]:
+    """Return the Fast DDS profile variables the launch files give their nodes."""
+    return discovery_environment(str(share_file(*DISCOVERY_PROFILE)))
 
 
 def format_parameter(value: object) -> str:
