@@ -11,26 +11,26 @@ help:  ## List the targets.
 setup:  ## Project venv with the pinned ROS 2 wheels and ML stack (idempotent).
 	scripts/bootstrap.sh setup
 
-build:  ## setup, then colcon build of both packages.
+build:  ## setup, then colcon build of every package.
 	scripts/bootstrap.sh build
 
-test: build  ## Every test of both packages; exits non-zero on any failure.
+test: build  ## Every test of every package; exits non-zero on any failure.
 	$(WITH_ENV) scripts/run_tests.sh $(PYTEST_ARGS)
 
-lint: build  ## ament_flake8 and ament_pep257 over the Python package.
-	$(WITH_ENV) ament_flake8 poe_steer_ros && ament_pep257 poe_steer_ros
+lint: build  ## ament_flake8 and ament_pep257 over the Python packages.
+	$(WITH_ENV) ament_flake8 poe_steer_ros poe_steer_sim poe_steer_lab && ament_pep257 poe_steer_ros poe_steer_sim poe_steer_lab
 
 demo: build  ## The main job: simulation + default frozen actor + live goal changes.
-	$(WITH_ENV) python -m poe_steer_ros.cli demo
+	$(WITH_ENV) python -m poe_steer_lab.cli demo
 
 bench: build  ## Benchmarks; writes docs/benchmarks.md and its plots.
-	$(WITH_ENV) python -m poe_steer_ros.cli bench
+	$(WITH_ENV) python -m poe_steer_lab.cli bench
 
 eval: build  ## The paper's evaluation protocol; writes docs/results.md and its plots.
-	$(WITH_ENV) python -m poe_steer_ros.cli eval
+	$(WITH_ENV) python -m poe_steer_lab.cli eval
 
 reliability: build  ## Fuzz, soak and faults of the steering node; writes docs/reliability.md.
-	$(WITH_ENV) python -m poe_steer_ros.cli reliability
+	$(WITH_ENV) python -m poe_steer_lab.cli reliability
 
 clean:  ## Remove the colcon spaces (the venv stays).
 	rm -rf build install log

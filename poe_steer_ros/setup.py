@@ -18,7 +18,6 @@ setup(
     name=PACKAGE,
     version='0.1.0',
     packages=find_packages(exclude=['test']),
-    package_data={PACKAGE: ['sim/models/*.xml']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
         (f'share/{PACKAGE}', ['package.xml']),
@@ -26,19 +25,17 @@ setup(
         share('config', '*.yaml'),
         share('config', '*.xml'),
         share('models'),
-        share('worlds'),
     ],
     install_requires=['setuptools'],
     extras_require={'test': ['pytest', 'pytest-timeout', 'hypothesis']},
     zip_safe=True,
     maintainer='poe_steer_ros maintainers',
     maintainer_email='maintainers@poe-steer-ros.dev',
-    description='Closed-form Product-of-Experts steering of a frozen robot policy.',
+    description='Closed-form Product-of-Experts steering of a frozen robot policy: the runtime.',
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
             'steer_node = poe_steer_ros.ros.steer_node:main',
-            'mujoco_sim = poe_steer_ros.sim.mujoco_sim_node:main',
             'poe-steer = poe_steer_ros.cli:main',
         ],
     },

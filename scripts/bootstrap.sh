@@ -63,7 +63,7 @@ build_workspace() {
   cd "$ROOT"
   log "colcon build"
   colcon --log-base "$ROOT/log" build \
-    --base-paths "$ROOT/poe_steer_msgs" "$ROOT/poe_steer_ros" \
+    --base-paths "$ROOT/poe_steer_msgs" "$ROOT/poe_steer_ros" "$ROOT/poe_steer_sim" "$ROOT/poe_steer_lab" \
     --build-base "$ROOT/build" --install-base "$ROOT/install" \
     --symlink-install --event-handlers console_cohesion- summary+ \
     --cmake-args -DCMAKE_PROJECT_INCLUDE="$ROOT/cmake/ros_wheels_path_fix.cmake" \

@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 rm -f build/*/pytest.xml
 colcon --log-base "$ROOT/log" test \
-  --base-paths "$ROOT/poe_steer_msgs" "$ROOT/poe_steer_ros" \
+  --base-paths "$ROOT/poe_steer_msgs" "$ROOT/poe_steer_ros" "$ROOT/poe_steer_sim" "$ROOT/poe_steer_lab" \
   --build-base "$ROOT/build" --install-base "$ROOT/install" \
   --return-code-on-test-failure --event-handlers console_direct+ summary+ \
   --pytest-args -p no:cacheprovider -rs "$@"

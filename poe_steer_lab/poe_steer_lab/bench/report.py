@@ -1,0 +1,49 @@
+"""Run every benchmark and write one markdown report (``make bench`` -> docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+import platform
+import time
+from typing import Callable
+
+import numpy as np
+from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench
+import torch
+
+BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
+    ('core', core_bench.run),
+    ('actor', actor_bench.run),
+    ('simulation', sim_bench.run),
+    ('control tick through DDS', dds_bench.run),
+)
+"""Each entry's ``run(quick, out_dir)`` returns a markdown section and may write PNGs."""
+
+
+def machine_facts() -> str:
+    """One line on what the figures were measured with."""
+    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
+            f'Python {platform.python_version()}, numpy {np.__version__}, '
+            f'torch {torch.__version__} ({torch.get_num_threads()} threads), '
+            f'CUDA {"available" if torch.cuda.is_available() else "absent"}')
+
+
+def write_report(out_dir: Path, quick: bool = False) -> Path:
+    """Run the benchmarks; write ``benchmarks.md`` and plots into ``out_dir``; return the path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections = []
+    for name, run in BENCHMARKS:
+        start = time.perf_counter()
+        print(f'[bench] {name} ...', flush=True)
+        sections.append(run(quick=quick, out_dir=out_dir))
+        print(f'[bench] {name} done in {time.perf_counter() - start:.1f} s', flush=True)
+    path = out_dir / 'benchmarks.md'
+    path.write_text(
+        '# Benchmarks\n\n'
+        f'Written by `make bench` (`python -m poe_steer_lab.cli bench`) on '
+        f'{datetime.date.today().isoformat()}{" in quick mode (not for quoting)" if quick else ""}'
+        f'.\nMachine: {machine_facts()}. Absolute times on shared machines are noisy: quote '
+        'medians and ratios measured in one run.\n\n' + '\n\n'.join(sections) + '\n')
+    return path

@@ -1,0 +1,461 @@
+"""
+The evaluation protocol: actors x priors x objective shifts x rules, paired over episodes.
+
+A *cell* is (actor, prior, objective shift); a *run* is a cell under one steering rule. Every
+run of a cell plays the same episodes as the frozen actor: for each seed, a fixed list of
+(episode seed, start pose, goal), and the episode seed also seeds the prior's noise. Runs go
+through the core ``Steerer`` in-process (no DDS) in the MuJoCo diff-drive world, deterministic
+(mean action), with a safety envelope of command bounds only (no rate limits, ``alpha_max``
+1), so differences between rules come from composition alone.
+
+Three blocks of runs share one result table (a run needed by two blocks runs once):
+
+* grid: every actor x {oracle, honest and over-confident degraded at ``grid_noise``, random} x
+  ``grid_shifts_m`` x every rule (frozen, PoE and additive at each alpha, KL-reg at the
+  matching beta, prior-only, the KL-budget selector at each budget);
+* noise: every actor x {oracle, degraded at each noise scale in both flavours} x no shift x
+  the sweep rules;
+* shift: every actor x oracle x ``shifts_m`` x the sweep rules.
+
+Work is split into one task per (run, seed) and spread over worker processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import math
+import multiprocessing
+import pathlib
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+from poe_steer_ros.core.actor import FrozenActor, load_actor
+from poe_steer_ros.core.compose import alpha_to_beta, Rule
+from poe_steer_ros.core.gaussian import ActionScale
+from poe_steer_ros.core.interfaces import RobotState
+from poe_steer_ros.core.priors import PriorConfig, PriorType
+from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
+from poe_steer_lab.eval.priors import (build_prior, EvalPrior, Flavour, ORACLE, OraclePrior,
+                                       PriorKind, PriorSettings, PriorSpec, RANDOM)
+from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
+from poe_steer_lab.offline.rollout import run_episode
+from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
+from poe_steer_sim.world import default_world, Pose2D, World
+import tqdm
+
+
+class RuleFamily(str, enum.Enum):
+    """The composition rules of the protocol; the selector is PoE under a KL budget."""
+
+    FROZEN = 'frozen'
+    POE = 'poe'
+    KL = 'kl'
+    ADDITIVE = 'additive'
+    PRIOR_ONLY = 'prior_only'
+    SELECTOR = 'selector'
+
+
+@dataclasses.dataclass(frozen=True)
+class RuleSpec:
+    """
+    One steering rule with its weight.
+
+    :param family: the rule.
+    :param alpha: prior weight of poe and additive; the matching alpha of kl
+        (``beta = alpha / (1 - alpha)``); the largest alpha the selector may choose.
+    :param kl_budget: the selector's budget in nats per control step (selector only).
+    """
+
+    family: RuleFamily
+    alpha: float = 0.0
+    kl_budget: float = 0.0
+
+    @property
+    def beta(self) -> float:
+        """Return the KL-regularisation weight matching ``alpha``."""
+        return alpha_to_beta(self.alpha)
+
+    @property
+    def label(self) -> str:
+        """Return a short name for tables and plots."""
+        family = self.family
+        if family is RuleFamily.POE:
+            return f'PoE α={self.alpha:g}'
+        if family is RuleFamily.KL:
+            return f'KL β={self.beta:.3g}'
+        if family is RuleFamily.ADDITIVE:
+            return f'additive α={self.alpha:g}'
+        if family is RuleFamily.SELECTOR:
+            return f'selector ε={self.kl_budget:g}'
+        return 'prior-only' if family is RuleFamily.PRIOR_ONLY else 'frozen'
+
+    def steering_config(self) -> SteeringConfig:
+        """Return the Steerer settings: mean actions, no ramp, the evaluation prior."""
+        family = self.family
+        rule = Rule.POE if family is RuleFamily.SELECTOR else Rule(family.value)
+        return SteeringConfig(
+            rule=rule, alpha=self.alpha, beta=self.beta if family is RuleFamily.KL else 1.0,
+            kl_budget=self.kl_budget, alpha_ramp_s=0.0, prior=PriorConfig(type=PriorType.LEARNED),
+            action_mode=ActionMode.MEAN)
+
+
+FROZEN = RuleSpec(RuleFamily.FROZEN)
+PRIOR_ONLY = RuleSpec(RuleFamily.PRIOR_ONLY)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalConfig:
+    """
+    Everything that defines an evaluation run (written into the report).
+
+    Noise scales and prior stds are in normalised-action units (fractions of the command
+    half-range); shifts are distances (m) of the deployment goals from the training goal region.
+    """
+
+    seeds: tuple[int, ...] = (0, 1, 2, 3)
+    episodes_per_seed: int = 10
+    max_episode_s: float = 20.0
+    alphas: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
+    kl_budgets: tuple[float, ...] = (0.05, 0.2, 1.0)
+    sweep_alpha: float = 0.5
+    """The alpha of the PoE, KL-reg and additive rules in the noise and shift sweeps."""
+    sweep_kl_budget: float = 0.2
+    """The selector budget in the noise and shift sweeps."""
+    grid_noise: float = 2.0
+    noise_scales: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+    grid_shifts_m: tuple[float, ...] = (0.0, 1.0)
+    shifts_m: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
+    shift_tolerance_m: float = 0.1
+    """Half-width of the band of goal distances accepted for a shift."""
+    priors: PriorSettings = PriorSettings()
+    resamples: int = 2000
+    level: float = 0.95
+    workers: int = 2
+
+    def __post_init__(self) -> None:
+        """Check counts, weights and distances; raise ValueError naming the field."""
+        if len(self.seeds) < 1 or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f'seeds must be distinct and at least one, got {self.seeds}')
+        if self.episodes_per_seed < 1 or len(self.seeds) * self.episodes_per_seed < 2:
+            raise ValueError('episodes_per_seed: need at least 2 episodes per cell in total, '
+                             f'got {len(self.seeds)} seeds x {self.episodes_per_seed}')
+        if not all(0.0 < alpha < 1.0 for alpha in (*self.alphas, self.sweep_alpha)):
+            raise ValueError(f'alphas and sweep_alpha must lie in (0, 1), got {self.alphas} and '
+                             f'{self.sweep_alpha}')
+        if not all(budget > 0.0 for budget in (*self.kl_budgets, self.sweep_kl_budget)):
+            raise ValueError('kl_budgets and sweep_kl_budget must be > 0 nats')
+        if not all(noise > 0.0 for noise in (*self.noise_scales, self.grid_noise)):
+            raise ValueError('noise_scales and grid_noise must be > 0')
+        if not all(shift >= 0.0 for shift in (*self.shifts_m, *self.grid_shifts_m)):
+            raise ValueError('shifts_m and grid_shifts_m must be >= 0 m')
+        if self.workers < 1:
+            raise ValueError(f'workers must be >= 1, got {self.workers}')
+
+    @property
+    def episodes_per_cell(self) -> int:
+        """Return the number of paired episodes behind every verdict."""
+        return len(self.seeds) * self.episodes_per_seed
+
+    def grid_priors(self) -> tuple[PriorSpec, ...]:
+        """Return the grid's prior quality levels."""
+        return (ORACLE, PriorSpec(PriorKind.DEGRADED, self.grid_noise, Flavour.HONEST),
+                PriorSpec(PriorKind.DEGRADED, self.grid_noise, Flavour.OVERCONFIDENT), RANDOM)
+
+    def noise_priors(self, flavour: Flavour) -> tuple[PriorSpec, ...]:
+        """Return the noise sweep of one flavour, starting with the oracle (noise 0)."""
+        return (ORACLE, *(PriorSpec(PriorKind.DEGRADED, noise, flavour)
+                          for noise in self.noise_scales))
+
+    def grid_rules(self) -> tuple[RuleSpec, ...]:
+        """Return every rule of the protocol."""
+        cap = max(self.alphas)
+        return (FROZEN,
+                *(RuleSpec(RuleFamily.POE, alpha) for alpha in self.alphas),
+                *(RuleSpec(RuleFamily.KL, alpha) for alpha in self.alphas),
+                *(RuleSpec(RuleFamily.ADDITIVE, alpha) for alpha in self.alphas),
+                PRIOR_ONLY,
+                *(RuleSpec(RuleFamily.SELECTOR, cap, budget) for budget in self.kl_budgets))
+
+    def sweep_rules(self) -> tuple[RuleSpec, ...]:
+        """Return the rules of the noise and shift sweeps."""
+        return (FROZEN, RuleSpec(RuleFamily.POE, self.sweep_alpha),
+                RuleSpec(RuleFamily.KL, self.sweep_alpha),
+                RuleSpec(RuleFamily.ADDITIVE, self.sweep_alpha), PRIOR_ONLY,
+                RuleSpec(RuleFamily.SELECTOR, max(self.alphas), self.sweep_kl_budget))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as plain data for the report."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    """An actor facing a prior at an objective shift; ``prior`` is None for the frozen run."""
+
+    actor: str
+    prior: PriorSpec | None
+    shift_m: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RunKey:
+    """One cell under one rule. Frozen runs ignore the prior, so they share ``prior=None``."""
+
+    cell: Cell
+    rule: RuleSpec
+
+    @classmethod
+    def of(cls, actor: str, prior: PriorSpec, shift_m: float, rule: RuleSpec) -> RunKey:
+        """Return the key, dropping the prior of the frozen rule."""
+        kept = None if rule.family is RuleFamily.FROZEN else prior
+        return cls(Cell(actor, kept, float(shift_m)), rule)
+
+    def frozen(self) -> RunKey:
+        """Return the frozen run these episodes are paired with."""
+        return RunKey(Cell(self.cell.actor, None, self.cell.shift_m), FROZEN)
+
+
+def plan_runs(config: EvalConfig, actors: Sequence[str]) -> list[RunKey]:
+    """Return every run of the three blocks once, in a stable order."""
+    runs: dict[RunKey, None] = {}
+    for actor in actors:
+        for prior in config.grid_priors():
+            for shift in config.grid_shifts_m:
+                runs.update((RunKey.of(actor, prior, shift, rule), None)
+                            for rule in config.grid_rules())
+        for flavour in Flavour:
+            for prior in config.noise_priors(flavour):
+                runs.update((RunKey.of(actor, prior, 0.0, rule), None)
+                            for rule in config.sweep_rules())
+        for shift in config.shifts_m:
+            runs.update((RunKey.of(actor, ORACLE, shift, rule), None)
+                        for rule in config.sweep_rules())
+    return list(runs)
+
+
+@dataclasses.dataclass(frozen=True)
+class Episode:
+    """One planned episode: its seed (environment, prior noise), start pose and goal."""
+
+    seed: int
+    start: Pose2D
+    goal: np.ndarray
+
+
+def shift_distance(world: World, points: np.ndarray) -> np.ndarray:
+    """Return each point's distance (m) from the training goal region (0 inside it)."""
+    region = world.goal_region
+    dx = np.maximum(np.maximum(region.x_min_m - points[:, 0], points[:, 0] - region.x_max_m), 0.0)
+    dy = np.maximum(np.maximum(region.y_min_m - points[:, 1], points[:, 1] - region.y_max_m), 0.0)
+    return np.hypot(dx, dy)
+
+
+def sample_shifted_goal(world: World, shift_m: float, rng: np.random.Generator,
+                        tolerance_m: float, clearance_m: float = 0.35,
+                        batch: int = 4096, max_batches: int = 50) -> np.ndarray:
+    """
+    Draw a goal uniformly among free points ``shift_m +- tolerance_m`` from the training region.
+
+    Shift 0 draws from the training region itself (``World.sample_goal``). Candidates come from
+    the arena (or the region grown by the shift when there is none).
+
+    :raises ValueError: when no free point lies at that distance.
+    """
+    if shift_m == 0.0:
+        return world.sample_goal(rng, clearance_m)
+    region = world.goal_region
+    bounds = world.arena or dataclasses.replace(
+        region, x_min_m=region.x_min_m - shift_m - tolerance_m,
+        x_max_m=region.x_max_m + shift_m + tolerance_m,
+        y_min_m=region.y_min_m - shift_m - tolerance_m,
+        y_max_m=region.y_max_m + shift_m + tolerance_m)
+    low, high = [bounds.x_min_m, bounds.y_min_m], [bounds.x_max_m, bounds.y_max_m]
+    for _ in range(max_batches):
+        points = rng.uniform(low, high, size=(batch, 2))
+        near = points[np.abs(shift_distance(world, points) - shift_m) <= tolerance_m]
+        for point in near:
+            if world.clearance(point[0], point[1]) >= clearance_m:
+                return point
+    raise ValueError(f'shift_m={shift_m}: no goal {clearance_m} m clear of obstacles lies '
+                     f'{shift_m} +- {tolerance_m} m from the training goal region')
+
+
+def plan_episodes(world: World, shift_m: float, seed: int, count: int,
+                  tolerance_m: float) -> list[Episode]:
+    """
+    Return the episodes of one (shift, seed): the same for every actor, prior and rule.
+
+    Seeds and jittered start poses follow the dataset's plan (``offline.dataset``); goals lie
+    ``shift_m`` from the training goal region.
+    """
+    entropy = np.random.SeedSequence([seed, round(shift_m * 1000)])
+    plan_seed = int(entropy.generate_state(1)[0] % (2**31 - 1))
+    seeds, poses = episode_plan(DatasetConfig(episodes=count, seed=plan_seed), world)
+    rng = np.random.default_rng(entropy.spawn(1)[0])
+    return [Episode(episode_seed, pose,
+                    sample_shifted_goal(world, shift_m, rng, tolerance_m))
+            for episode_seed, pose in zip(seeds, poses)]
+
+
+TELEMETRY_FIELDS = ('mean_alpha', 'mean_kl', 'mean_actor_std')
+"""Per-episode means of the Steerer's telemetry: weight used (alpha units), KL(composed ||
+actor) in nats, and the actor's pre-squash std (mean over action dimensions)."""
+EPISODE_FIELDS = ('episode_return', 'success', 'collision', 'steps', 'start_distance',
+                  *TELEMETRY_FIELDS)
+"""Per-episode numbers a run records, in column order."""
+
+
+class SteeredPolicy:
+    """
+    A fresh Steerer per episode with the evaluation prior plugged in as its learned prior.
+
+    Reseeds the prior at each episode start (the paired design) and averages the telemetry of
+    ``TELEMETRY_FIELDS`` over the episode's ticks.
+    """
+
+    def __init__(self, actor: FrozenActor, envelope: SafetyEnvelope, rule: RuleSpec,
+                 prior: EvalPrior) -> None:
+        """Check that the parts fit by building a first Steerer."""
+        self._actor = actor
+        self._envelope = envelope
+        self._config = rule.steering_config()
+        self._prior = prior
+        self._steerer = self._build(self._config)
+        self._totals = np.zeros(len(TELEMETRY_FIELDS))
+        self._ticks = 0
+
+    def _build(self, config: SteeringConfig) -> Steerer:
+        return Steerer(self._actor, self._actor.observation_layout.build, self._envelope,
+                       config, learned_prior=self._prior)
+
+    def start_episode(self, seed: int) -> None:
+        """Reseed the prior and start a new Steerer and new telemetry means."""
+        self._prior.start_episode(seed)
+        self._steerer = self._build(dataclasses.replace(self._config, seed=seed))
+        self._totals[:] = 0.0
+        self._ticks = 0
+
+    def __call__(self, state: RobotState, goal: np.ndarray, time_s: float) -> np.ndarray:
+        """Return the Steerer's command; add its telemetry to the episode's sums."""
+        command, telemetry = self._steerer.step(state, goal, time_s)
+        self._totals += (telemetry.alpha, telemetry.kl_to_actor,
+                         float(np.mean(telemetry.actor_std)))
+        self._ticks += 1
+        return command
+
+    def telemetry_means(self) -> np.ndarray:
+        """Return the episode's means of ``TELEMETRY_FIELDS`` (zeros before the first tick)."""
+        return self._totals / max(self._ticks, 1)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """The per-episode numbers of one run, episodes ordered by seed then plan."""
+
+    values: np.ndarray
+    """``(episodes, len(EPISODE_FIELDS))``."""
+
+    def column(self, name: str) -> np.ndarray:
+        """Return one field over the episodes."""
+        return self.values[:, EPISODE_FIELDS.index(name)]
+
+    @property
+    def returns(self) -> np.ndarray:
+        """Return each episode's return: progress to the goal minus collision penalties."""
+        return self.column('episode_return')
+
+
+@dataclasses.dataclass(frozen=True)
+class _Task:
+    """One worker job: a run on the episodes of one seed."""
+
+    key: RunKey
+    seed: int
+    manifest: str
+    config: EvalConfig
+
+
+@functools.lru_cache(maxsize=None)
+def _actor(manifest: str) -> FrozenActor:
+    """Load each actor once per process (single-threaded torch: workers share 2 cores)."""
+    return load_actor(manifest, device='cpu', num_threads=1, warmup_passes=0)
+
+
+@functools.lru_cache(maxsize=None)
+def _world_parts(max_episode_s: float, oracle_std: float) -> tuple[DiffDriveEnv, OraclePrior]:
+    """Build the environment and the oracle's planner once per process."""
+    world = default_world()
+    oracle = OraclePrior(world, ActionScale(COMMAND_LOW, COMMAND_HIGH), oracle_std)
+    return DiffDriveEnv(world, max_episode_s=max_episode_s), oracle
+
+
+@functools.lru_cache(maxsize=64)
+def _episodes(shift_m: float, seed: int, count: int, tolerance_m: float) -> list[Episode]:
+    """Plan each (shift, seed) once per process."""
+    return plan_episodes(default_world(), shift_m, seed, count, tolerance_m)
+
+
+def envelope_for(actor: FrozenActor) -> SafetyEnvelope:
+    """Return the evaluation envelope: the actor's command bounds, no rate limit, alpha_max 1."""
+    return SafetyEnvelope(actor.action_low, actor.action_high,
+                          np.full(actor.action_dim, math.inf))
+
+
+def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray]:
+    """Play one run's episodes of one seed; return their numbers."""
+    config = task.config
+    env, oracle = _world_parts(config.max_episode_s, config.priors.oracle_std)
+    actor = _actor(task.manifest)
+    scale = ActionScale(actor.action_low, actor.action_high)
+    prior = build_prior(task.key.cell.prior or ORACLE, oracle, scale, config.priors)
+    policy = SteeredPolicy(actor, envelope_for(actor), task.key.rule, prior)
+    rows = []
+    for episode in _episodes(task.key.cell.shift_m, task.seed, config.episodes_per_seed,
+                             config.shift_tolerance_m):
+        record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
+        start_distance = math.hypot(*(record.goal - record.states[0, :2]))
+        rows.append((record.episode_return, record.success, record.collisions > 0,
+                     record.steps, start_distance, *policy.telemetry_means()))
+    return task.key, task.seed, np.array(rows, dtype=np.float64)
+
+
+def _tasks(config: EvalConfig, runs: Iterable[RunKey],
+           manifests: Mapping[str, pathlib.Path]) -> list[_Task]:
+    return [_Task(key, seed, str(manifests[key.cell.actor]), config)
+            for key in runs for seed in config.seeds]
+
+
+def _execute(tasks: Sequence[_Task], workers: int,
+             progress: bool) -> Iterator[tuple[RunKey, int, np.ndarray]]:
+    bar = functools.partial(tqdm.tqdm, total=len(tasks), desc='eval', disable=not progress,
+                            smoothing=0.05)
+    if workers == 1:
+        yield from bar(map(_run_task, tasks))
+        return
+    # spawn, not fork: the parent may have trained actors with torch threads running.
+    with multiprocessing.get_context('spawn').Pool(workers) as pool:
+        yield from bar(pool.imap_unordered(_run_task, tasks, chunksize=1))
+
+
+def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
+                 progress: bool = False) -> dict[RunKey, RunResult]:
+    """
+    Play every run of the protocol for the given actors.
+
+    :param config: the protocol's settings.
+    :param manifests: actor name -> manifest path, in the order tables should list them.
+    :param progress: show a progress bar.
+    :returns: the per-episode results of every run (see ``plan_runs``).
+    :raises ValueError: if ``manifests`` is empty.
+    """
+    if not manifests:
+        raise ValueError('manifests: need at least one actor to evaluate')
+    runs = plan_runs(config, list(manifests))
+    parts: dict[RunKey, dict[int, np.ndarray]] = {key: {} for key in runs}
+    for key, seed, rows in _execute(_tasks(config, runs, manifests), config.workers, progress):
+        parts[key][seed] = rows
+    return {key: RunResult(np.concatenate([by_seed[seed] for seed in config.seeds]))
+            for key, by_seed in parts.items()}

@@ -1,0 +1,28 @@
+"""Install rules of the poe_steer_lab ament_python package."""
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'poe_steer_lab'
+
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
+        (f'share/{PACKAGE}', ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    extras_require={'test': ['pytest', 'pytest-timeout', 'hypothesis']},
+    zip_safe=True,
+    maintainer='poe_steer_ros maintainers',
+    maintainer_email='maintainers@poe-steer-ros.dev',
+    description='Closed-form Product-of-Experts steering of a frozen robot policy: the lab.',
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+            'poe-steer-lab = poe_steer_lab.cli:main',
+        ],
+    },
+)

@@ -1,0 +1,106 @@
+"""``poe-steer inspect``: manifest, hash check, shapes, std dependence, device, latency."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+from poe_steer_ros.cli import EXIT_OK, EXIT_REFUSED, main
+from poe_steer_ros.core.actor import GaussianMLP
+from poe_steer_ros.core.interfaces import OutputKind
+from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, StdKind
+from poe_steer_lab.offline.export import export_actor
+import pytest
+from test_actor_support import ACTION, FIELDS, flip_byte, provenance
+import torch
+
+
+@pytest.fixture
+def manifest(tmp_path: pathlib.Path) -> pathlib.Path:
+    torch.manual_seed(0)
+    manifests = export_actor(
+        GaussianMLP(len(FIELDS), 2, [16], std=StdKind.PARAMETER), tmp_path,
+        observation_fields=FIELDS, action_names=ACTION.names, provenance=provenance(),
+        action_bounds=(ACTION.low, ACTION.high), output=OutputSpec(OutputKind.GAUSSIAN),
+        formats=['torchscript'])
+    return manifests[ModelFormat.TORCHSCRIPT]
+
+
+def test_inspect_reports_everything_about_a_good_actor(
+        manifest: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['inspect', str(manifest), '--device', 'cpu', '--iterations', '20']) == EXIT_OK
+    out = capsys.readouterr().out
+    expected = [
+        f'manifest  {manifest}', 'format: torchscript', 'dataset: tiny generated dataset',
+        'sha256    actor.pt: OK (', 'runs      actor.pt (torchscript; requested auto)',
+        'input     observation float32 (N, 5), built from:',
+        '[3] goal.dx_body', '<- base.x, base.y, base.yaw, goal[:2]',
+        'output    mean, log_std float64 (N, 2); model returns (8, 2), (8, 2) for a batch of 8',
+        'kind      gaussian: command = offset + scale * clip(u, -1, 1)',
+        'std       does not depend on the state', 'device    cpu (requested cpu), threads 1',
+        'warm-up   10 passes: first', 'steady    20 passes:', '(batch 1024)']
+    for text in expected:
+        assert text in out
+
+
+def test_inspect_checks_every_certified_file_and_names_the_one_that_runs(
+        tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifests = export_actor(
+        GaussianMLP(len(FIELDS), 2, [16], std=StdKind.PARAMETER), tmp_path,
+        observation_fields=FIELDS, action_names=ACTION.names, provenance=provenance(),
+        action_bounds=(ACTION.low, ACTION.high), output=OutputSpec(OutputKind.GAUSSIAN),
+        formats=['torchscript', 'onnx'], single_manifest=True)
+    manifest = str(manifests[ModelFormat.TORCHSCRIPT])
+    assert main(['inspect', manifest, '--device', 'cpu', '--iterations', '0']) == EXIT_OK
+    out = capsys.readouterr().out
+    for text in ('sha256    actor.pt: OK (', 'sha256    actor.onnx: OK (',
+                 'runs      actor.onnx (onnx; requested auto)'):
+        assert text in out
+    assert main(['inspect', manifest, '--format', 'torchscript', '--iterations', '0']) == EXIT_OK
+    assert 'runs      actor.pt (torchscript; requested torchscript)' in capsys.readouterr().out
+    flip_byte(tmp_path / 'actor.onnx')
+    assert main(['inspect', manifest, '--format', 'torchscript']) == EXIT_REFUSED
+    assert 'sha256    actor.onnx: MISMATCH' in capsys.readouterr().out
+
+
+def test_inspect_finds_the_manifest_from_the_model_file(
+        manifest: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(['inspect', str(manifest.parent / 'actor.pt'), '--iterations', '0']) == EXIT_OK
+    assert f'manifest  {manifest}' in capsys.readouterr().out
+
+
+def test_inspect_refuses_a_changed_model_naming_both_hashes(
+        manifest: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    certified = manifest.read_text().split('sha256: ')[1].split()[0]
+    flip_byte(manifest.parent / 'actor.pt')
+    assert main(['inspect', str(manifest)]) == EXIT_REFUSED
+    captured = capsys.readouterr()
+    assert 'sha256    actor.pt: MISMATCH: file ' in captured.out
+    assert f', manifest {certified}' in captured.out
+    assert 'refused: the model changed since it was certified' in captured.err
+
+
+def test_inspect_refuses_an_invalid_manifest_naming_the_key(
+        manifest: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest.write_text(manifest.read_text().replace('kind: gaussian', 'kind: beta'))
+    assert main(['inspect', str(manifest)]) == EXIT_REFUSED
+    assert "output.kind: 'beta' is not one of" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_with_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([], ['fly'], ['inspect']):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        assert exited.value.code == 2
+    capsys.readouterr()
+
+
+def test_the_command_runs_as_a_module(manifest: pathlib.Path) -> None:
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run(
+        [sys.executable, '-m', 'poe_steer_ros.cli', 'inspect', str(manifest), '--iterations',
+         '5'], capture_output=True, text=True, env=environment, timeout=120)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert 'sha256    actor.pt: OK' in done.stdout

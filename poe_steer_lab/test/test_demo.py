@@ -1,0 +1,19 @@
+"""The demo scenario in quick mode: the main job, as the README's first command runs it."""
+
+from poe_steer_lab.ros.demo import IN_REGION_GOAL, run_demo, SHIFTED_GOAL, summary_table
+import pytest
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
+
+
+def test_demo_quick_scenario(tmp_path) -> None:
+    segments = {segment.name: segment for segment in run_demo(tmp_path, quick=True)}
+    print(summary_table(list(segments.values())))
+    in_region = segments['in region, poe alpha 0.5']
+    assert in_region.succeeded and in_region.goal == IN_REGION_GOAL
+    frozen, steered = segments['shifted, frozen'], segments['shifted, poe alpha 0.5']
+    assert frozen.goal == steered.goal == SHIFTED_GOAL
+    assert steered.succeeded, 'steering did not bring the base to the shifted goal'
+    assert steered.final_error_m <= frozen.final_error_m
+    assert (tmp_path / 'trajectories.png').stat().st_size > 0
+    assert 'shifted, frozen' in (tmp_path / 'summary.md').read_text()

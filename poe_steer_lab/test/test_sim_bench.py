@@ -1,0 +1,15 @@
+"""The simulation benchmark produces a markdown section with a filled table."""
+
+from poe_steer_lab.bench.sim_bench import run
+
+
+def test_quick_run_reports_every_environment(tmp_path) -> None:
+    report = run(quick=True, out_dir=tmp_path)
+    assert report.startswith('## Simulation throughput')
+    rows = [line for line in report.splitlines()
+            if line.startswith('| ') and not line.startswith('| what')]
+    assert len(rows) == 3
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip('|').split('|')]
+        assert float(cells[2].replace(',', '')) > 0, row
+    assert 'mujoco 3.11.0' in report

@@ -1,7 +1,0 @@
-"""``python -m poe_steer_ros.reliability``: the same as ``poe-steer reliability``."""
-
-import sys
-
-from poe_steer_ros.cli import main
-
-sys.exit(main(['reliability', *sys.argv[1:]]))

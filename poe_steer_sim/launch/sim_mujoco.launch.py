@@ -1,0 +1,50 @@
+"""
+Try the steering node in MuJoCo before touching hardware.
+
+    ros2 launch poe_steer_sim sim_mujoco.launch.py [real_time_factor:=1.0] [params_file:=...]
+
+Starts the MuJoCo simulator node (``odom``, ``cmd_vel``, ``joint_states``, ``/clock``) and
+includes steer.launch.py on simulated time, so the steering node is wired exactly as on a robot.
+Both nodes get the Fast DDS discovery profile (see ``poe_steer_ros.ros.discovery``).
+"""
+
+import os
+
+from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
+
+PACKAGE = 'poe_steer_sim'
+STEER_PACKAGE = 'poe_steer_ros'
+SIM_EXECUTABLE = 'mujoco_sim'
+SIM_NODE_NAME = 'mujoco_sim'
+SIM_PARAMS_FILE = ('config', 'sim_mujoco.yaml')
+"""Relative to the package's share folder."""
+
+
+def generate_launch_description():
+    """Describe the simulator and include the steering node; imports stay here for the tests."""
+    from ament_index_python.packages import get_package_share_directory
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+    from launch.substitutions import LaunchConfiguration
+    from launch_ros.actions import Node
+    from launch_ros.parameter_descriptions import ParameterValue
+
+    share = get_package_share_directory(PACKAGE)
+    steer_share = get_package_share_directory(STEER_PACKAGE)
+    return LaunchDescription([
+        DeclareLaunchArgument('real_time_factor', default_value='1.0',
+                              description='Simulated seconds per wall second'),
+        DeclareLaunchArgument('params_file',
+                              default_value=os.path.join(steer_share, 'config', 'steer.yaml'),
+                              description='YAML file with the steering node parameters'),
+        Node(package=PACKAGE, executable=SIM_EXECUTABLE, name=SIM_NODE_NAME, output='screen',
+             parameters=[os.path.join(share, *SIM_PARAMS_FILE),
+                         {'real_time_factor': ParameterValue(
+                             LaunchConfiguration('real_time_factor'), value_type=float)}],
+             additional_env=discovery_environment(os.path.join(steer_share, *DISCOVERY_PROFILE))),
+        IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(os.path.join(steer_share, 'launch', 'steer.launch.py')),
+            launch_arguments={'use_sim_time': 'true',
+                              'params_file': LaunchConfiguration('params_file')}.items()),
+    ])
