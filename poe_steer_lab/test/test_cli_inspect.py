@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 from poe_steer_ros.cli import EXIT_OK, EXIT_REFUSED, main
-from poe_steer_ros.core.actor import GaussianMLP
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, StdKind
+from poe_steer_ros.core.torch_actor import GaussianMLP
 from poe_steer_lab.offline.export import export_actor
 import pytest
 from test_actor_support import ACTION, FIELDS, flip_byte, provenance

@@ -159,7 +159,7 @@ def _reference_prior_to_pre_squash(mean, std, space, low, high, scale, tanh, eps
         mean, std = scale.to_action(mean), std / scale.scale
     if space is not Space.PRE_SQUASH and tanh:
         action = np.minimum(np.maximum(mean, eps - 1.0), 1.0 - eps)
-        mean, std = np.atanh(action), std / (1.0 - action * action)
+        mean, std = np.arctanh(action), std / (1.0 - action * action)
     elif space is not Space.PRE_SQUASH:
         mean = np.minimum(np.maximum(mean, -1.0), 1.0)
     return mean, np.minimum(np.maximum(std, std_min), std_max)

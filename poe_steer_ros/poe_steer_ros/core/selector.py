@@ -124,7 +124,7 @@ def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
     with _quiet(xp):
         root = xp.nan_to_num(xp.sqrt(2.0 * target / total), nan=0.0, posinf=max_weight)
     feasible = 0.5 * max_weight * max_weight * total <= kl_budget
-    weight = xp.where(feasible, xp.full_like(total, max_weight), xp.clip(root, max=max_weight))
+    weight = xp.where(feasible, xp.full_like(total, max_weight), xp.clip(root, None, max_weight))
     return Selection(weight, 0.5 * weight * weight * total, weight < max_weight)
 
 
