@@ -10,7 +10,7 @@ import time
 from typing import Callable
 
 import numpy as np
-from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench
+from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench, startup_bench
 import torch
 
 BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
@@ -18,6 +18,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('actor', actor_bench.run),
     ('simulation', sim_bench.run),
     ('control tick through DDS', dds_bench.run),
+    ('start-up and install size', startup_bench.run),
 )
 """Each entry's ``run(quick, out_dir)`` returns a markdown section and may write PNGs."""
 
