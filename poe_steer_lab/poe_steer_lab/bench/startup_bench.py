@@ -82,7 +82,7 @@ def install_size_lines(requirements: pathlib.Path) -> list[str]:
     return [
         f'- install size of `{requirements.name}` (no torch): {total:.0f} MB in a fresh venv, '
         f'{_verdict(total <= SIZE_TARGET_MB)} against <= {SIZE_TARGET_MB:.0f} MB; '
-        f'{total - numpy_mb:.0f} MB in a robot venv that keeps the distribution\'s numpy. '
+        f'{total - numpy_mb:.0f} MB in a robot venv that keeps its distribution numpy. '
         'What it pulls in: '
         + ', '.join(f'{item.name} {item.version} {item.size_bytes / 1e6:.0f} MB'
                     for item in installed)
@@ -99,7 +99,7 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None,
         f'{starts} starts of the steering node per row (`steer_node`, `config/steer.yaml` with '
         '`actor.device: cpu`, so the ONNX file of the default actor runs and torch is never '
         f'imported) against a driver publishing odometry at {RATE_HZ} Hz, rows interleaved. '
-        '"Process" is the node\'s own work up to its log line that the actor is ready (Python '
+        '"Process" is the work of the node itself up to its log line that the actor is ready (Python '
         'start, imports of rclpy, numpy, numba with its cached kernels and onnxruntime, actor '
         'loading with hash checks, probe batch, warm-up); the rest of "to first command" is DDS '
         'discovery and the first tick. Target: median to first command <= '
