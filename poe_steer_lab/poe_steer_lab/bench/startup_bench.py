@@ -100,9 +100,9 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None,
         '`actor.device: cpu`, so the ONNX file of the default actor runs and torch is never '
         f'imported) against a driver publishing odometry at {RATE_HZ} Hz, rows interleaved. '
         '"Process" is the work of the node itself up to its log line that the actor is ready '
-        '(Python start, imports of rclpy, numpy, numba with its cached kernels and onnxruntime, actor '
-        'loading with hash checks, probe batch, warm-up); the rest of "to first command" is DDS '
-        'discovery and the first tick. Target: median to first command <= '
+        '(Python start, imports of rclpy, numpy, numba with its cached kernels and '
+        'onnxruntime, actor loading with hash checks, probe batch, warm-up); the rest of "to '
+        'first command" is DDS discovery and the first tick. Target: median to first command <= '
         f'{START_TARGET_S} s on a robot install.', '',
         '| node environment | to first command: median (s) | worst (s) | process: median (s) '
         '| worst (s) | target |', '| --- | --- | --- | --- | --- | --- |']
