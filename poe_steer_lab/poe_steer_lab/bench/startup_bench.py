@@ -93,7 +93,7 @@ def install_size_lines(requirements: pathlib.Path) -> list[str]:
 def run(quick: bool = False, out_dir: pathlib.Path | None = None,
         requirements: pathlib.Path = pathlib.Path('requirements-robot.txt')) -> str:
     """Measure start-up and install size; return a markdown section."""
-    starts = 3 if quick else STARTS
+    starts = 2 if quick else STARTS
     lines = [
         '## Start-up and install size of the runtime', '',
         f'{starts} starts of the steering node per row (`steer_node`, `config/steer.yaml` with '
