@@ -6,8 +6,8 @@ import datetime
 import os
 from pathlib import Path
 import platform
-import time
 import re
+import time
 from typing import Callable, Sequence
 
 import numpy as np
