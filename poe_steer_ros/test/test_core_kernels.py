@@ -71,7 +71,11 @@ def test_fuse_state_matches_fuse_with_a_budget(pair, rule, budget_fraction):
     single, reference = (fuse_state(rule, *pair, cap, budget),
                          _batch_reference(rule, *pair, cap, budget))
     assert single[1].kl <= budget and reference[1].kl <= budget
-    if budget > 1e-12:
+    if abs(budget - kl_at_cap) <= 1e-9 * budget:
+        # A budget equal to the KL at the cap: whether it binds depends on the last bits of the
+        # KL, which the kernel's and numpy's log round differently (numpy 1.26 against 2.x).
+        assert single[1].weight == pytest.approx(reference[1].weight, rel=1e-8)
+    elif budget > 1e-12:
         # The same Newton iteration on both sides: the weights agree up to rounding of the KL.
         _assert_same(single, reference, rtol=1e-6)
     else:
