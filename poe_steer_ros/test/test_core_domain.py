@@ -86,7 +86,7 @@ def test_alpha_one_is_prior_only_on_every_path(pair):
 
 
 def _largest_feasible_alpha(pair, rule, budget, cap):
-    """Reference: bisection in alpha units on the computed KL (monotone in the weight)."""
+    """Return the reference: bisection in alpha units on the computed KL (monotone)."""
     to_weight = (lambda alpha: alpha / (1.0 - alpha)) if rule is Rule.KL else (lambda a: a)
     high = beta_to_alpha(cap) if rule is Rule.KL else cap
     low = 0.0
@@ -102,8 +102,8 @@ def _largest_feasible_alpha(pair, rule, budget, cap):
 @settings(max_examples=300, deadline=None)
 @given(extreme_states(), st.sampled_from([Rule.POE, Rule.KL]), st.floats(1e-6, 0.99),
        st.floats(-3.0, 12.0), st.booleans())
-def test_selector_is_accurate_in_weight_for_any_cap_and_std_ratio(pair, rule, fraction,
-                                                                   log_cap, single):
+def test_selector_is_accurate_in_weight_for_any_cap_and_std_ratio(
+        pair, rule, fraction, log_cap, single):
     cap = 10.0 ** log_cap if rule is Rule.KL else min(10.0 ** log_cap, 1.0)
     gaussian_pair = GaussianPair(*pair)
     kl_at_cap = gaussian_pair.kl_to_actor(rule, cap)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from poe_steer_ros.core import kernels
-from poe_steer_ros.core.interfaces import OutputKind, Space
+from poe_steer_ros.core.interfaces import ACTION_BOUND_MAX, OutputKind, Space
 
 Array = Any
 """A numpy array or a torch tensor; all arrays of one call come from the same library."""
@@ -42,10 +42,6 @@ tenfold again, so a saturated prior would carry almost no precision and barely s
 eps = 0.001 the inflation is 500). The price: the prior alone (prior_only) asks for at most
 95 % of the command range; the actor, and compositions it takes part in, can still use it all.
 """
-
-
-ACTION_BOUND_MAX = 1e6
-"""Largest magnitude of an action bound, command units (the manifest refuses larger ones)."""
 
 
 def array_namespace(array: Any) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from typing import Mapping, Sequence
 
 import numpy as np
 from poe_steer_ros.core import kernels
@@ -169,6 +170,26 @@ class StateFreshness:
             return True
         return stamp_s is not None and not (
             -stamp_tolerance_s <= now_s - stamp_s <= timeout_s)
+
+
+def check_limit_names(action_names: Sequence[str], limit_names: Sequence[str],
+                      limits: Mapping[str, Sequence[float]]) -> None:
+    """
+    Refuse per-action limits that are not bound to the actor's action names.
+
+    :param action_names: the actor's action names, in command order.
+    :param limit_names: the names the limits refer to, in their order (empty: none given).
+    :param limits: each per-action limit list by its name (empty lists are not given).
+    :raises ValueError: if ``limit_names`` is given and differs from ``action_names``, or limits
+        are given without it.
+    """
+    given = [name for name, values in limits.items() if len(values)]
+    if limit_names and list(limit_names) != list(action_names):
+        raise ValueError(f'the limits are for actions {list(limit_names)} but the actor has '
+                         f'{list(action_names)} (names and order must match)')
+    if given and not limit_names:
+        raise ValueError(f'{given} hold one value per action: name the actions they refer to '
+                         f'(the actor has {list(action_names)}, in this order)')
 
 
 def _frozen_vector(name: str, value: object) -> np.ndarray:

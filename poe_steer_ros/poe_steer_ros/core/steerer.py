@@ -210,7 +210,7 @@ class _Schedule:
 
     def _ramping(self, now_s: float) -> bool:
         """Return whether the weight is still on its way to the configured one."""
-        return (self.config.rule in WEIGHTED_RULES
+        return (self.config.rule in WEIGHTED_RULES and self.config.alpha_ramp_s > 0.0
                 and now_s < self.ramp_start_s + self.config.alpha_ramp_s)
 
     def alpha_at(self, now_s: float) -> float:
@@ -379,8 +379,8 @@ class Steerer:
         'hold' repeats the last command sent, for at most ``envelope.hold_max_s`` of a run of
         safe commands (measured on both clocks, the longer counts; without ``now_s`` and a
         steady clock the run counts as over); then zero. Both bypass rate limits: stopping or
-        holding is always allowed. Without ``now_s`` the next step's rate limit allows no
-        change (its time is unknown).
+        holding is always allowed. Without ``now_s`` the next step's rate limit counts only the
+        steady clock's time (no change at all without one).
 
         :raises ValueError: for any other kind.
         """
