@@ -267,7 +267,33 @@ FINDINGS = [
     'the way out.', '',
     'Observed, not changed: with `prior.type` external (or learned) a goal longer than the '
     'actor observes is accepted and its extra values are ignored; rejected `goal_pose` '
-    'messages are logged without throttling.',
+    'messages are logged without throttling.', '',
+    '## Closed after an independent adversarial review', '',
+    'An outside review found nine ways around the envelope; each was a class of bug, closed '
+    'as a class (tests in `poe_steer_ros/test/test_core_guard.py`, `test_core_domain.py` and '
+    '`poe_steer_lab/test/test_steer_node_envelope.py`; see [security.md](security.md)):', '',
+    '- **One final guard.** Every command, steered or fallback, passes `SafetyEnvelope.clamp` '
+    'relative to the last command actually sent and the time it was sent (the safe command '
+    'included; before the first command the robot is taken to be at rest), on the smaller '
+    'elapsed time of the node clock and a steady clock (a forward clock jump releases no '
+    'larger step); a non-finite result holds the last command, flagged. Before, the safe '
+    'command was recorded without its time and the first steered tick after it was not '
+    'rate-limited (8x the limit on every resume).',
+    '- **Overflow-safe bounds.** Scale and offset are `high / 2 -+ low / 2`; manifest bounds '
+    'beyond 1e6 are refused (1e308 made the scale inf and the command NaN).',
+    '- **The certified bundle.** `actor.bundle_sha256` pins the manifest and its files '
+    'together (`poe-steer inspect` prints the hash); `limits.*` are bound to '
+    '`limits.action_names`, which must equal the manifest\'s action names.',
+    '- **The effective weight.** `limits.alpha_max` bounds the prior\'s weight in every '
+    'dimension (a prior with std 1e-300 took weight 1 at alpha 0.01), from any source.',
+    '- **Bounded liveness settings.** State timeout and stamp tolerance are bounded by '
+    'read-only maxima, state is stale by its own stamp, `hold` turns to zero after '
+    '`limits.hold_max_s`, a goal prior expires within `limits.goal_prior_max_s` and is ignored '
+    'unless `prior.type` is external.',
+    '- **Delivered stop.** At shutdown the node sends zero and waits for every reliable '
+    'subscriber to acknowledge it; signals during start-up end the process with status 0.',
+    '- **Audit.** Superseded values of an atomic request are logged as such, never as '
+    'accepted; logged values are cut to 200 characters.',
 ]
 
 

@@ -9,6 +9,7 @@ return; the control timer does the work.
 
 from __future__ import annotations
 
+import array
 import collections
 import dataclasses
 import math
@@ -556,10 +557,12 @@ class SteerNode(Node):
 
 def _audit_value(value: Any) -> str:
     """Return ``repr(value)``, cut to ``AUDIT_VALUE_CHARS`` with the size of what was cut."""
+    if isinstance(value, (array.array, tuple)):
+        value = list(value)
     text = repr(value)
     if len(text) <= AUDIT_VALUE_CHARS:
         return text
-    size = f'{len(value)} items, ' if isinstance(value, (list, tuple)) else ''
+    size = f'{len(value)} items, ' if isinstance(value, list) else ''
     return f'{text[:AUDIT_VALUE_CHARS]}... ({size}{len(text)} characters)'
 
 
