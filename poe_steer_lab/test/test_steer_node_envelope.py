@@ -99,7 +99,7 @@ class Peer:
         assert self.client.spin_until(seen, timeout_s), 'no status satisfied the condition'
         return next(m for m in self.status.messages[start:] if predicate(m))
 
-    def set(self, **values) -> list:
+    def set_parameters(self, **values) -> list:
         return self.client.set_parameters(NODE, values)
 
 
@@ -164,7 +164,8 @@ def test_state_stamped_too_old_or_ahead_is_stale(peer, offset_s) -> None:
 
 
 def test_hold_falls_back_to_zero_after_its_longest_time(peer) -> None:
-    assert all(result.successful for result in peer.set(**{'control.safe_command': 'hold'}))
+    results = peer.set_parameters(**{'control.safe_command': 'hold'})
+    assert all(result.successful for result in results)
     try:
         held = peer.wait_status(moving).command
         peer.publishing = False
@@ -177,14 +178,14 @@ def test_hold_falls_back_to_zero_after_its_longest_time(peer) -> None:
             peer.publishing = True
         assert abs(held[0]) > 0.05 and held_for_s <= HOLD_MAX_S + 0.3
     finally:
-        peer.set(**{'control.safe_command': 'zero'})
+        peer.set_parameters(**{'control.safe_command': 'zero'})
 
 
 @pytest.mark.parametrize('values', [{'control.state_timeout_s': 2.0},
                                     {'control.stamp_tolerance_s': 0.5},
                                     {'limits.hold_max_s': 100.0}])
 def test_settings_that_widen_the_envelope_are_bounded(peer, values) -> None:
-    results = peer.set(**values)
+    results = peer.set_parameters(**values)
     assert not results[0].successful
 
 
@@ -198,7 +199,7 @@ def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(pee
     peer.wait_status(lambda message: not message.stale_state)
     peer.prior_publisher.publish(goal_prior(peer, peer.now_s() + 60.0))
     peer.client.spin_for(0.3)
-    assert all(result.successful for result in peer.set(**{'prior.type': 'external'}))
+    assert all(result.successful for result in peer.set_parameters(**{'prior.type': 'external'}))
     try:
         peer.wait_status(lambda message: message.prior_type == 'external')
         peer.client.spin_for(0.3)
@@ -216,11 +217,11 @@ def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(pee
         peer.client.spin_for(0.4)
         assert not any(message.prior_active for message in peer.status.messages[-10:])
     finally:
-        peer.set(**{'prior.type': 'pose'})
+        peer.set_parameters(**{'prior.type': 'pose'})
 
 
 def test_alpha_max_bounds_the_effective_weight_of_a_sharp_prior(peer) -> None:
-    assert all(result.successful for result in peer.set(**{
+    assert all(result.successful for result in peer.set_parameters(**{
         'prior.type': 'external', 'steering.alpha': 0.01}))
     try:
         peer.wait_status(lambda message: message.prior_type == 'external')
@@ -231,7 +232,7 @@ def test_alpha_max_bounds_the_effective_weight_of_a_sharp_prior(peer) -> None:
             assert max(status.effective_prior_weight) <= ALPHA_MAX + 1e-9
             peer.wait_status(lambda message: not message.prior_active, 5.0)
     finally:
-        peer.set(**{'prior.type': 'pose', 'steering.alpha': 0.5})
+        peer.set_parameters(**{'prior.type': 'pose', 'steering.alpha': 0.5})
 
 
 def test_the_audit_log_records_what_was_applied_in_bounded_lines(node, peer) -> None:
@@ -241,7 +242,7 @@ def test_the_audit_log_records_what_was_applied_in_bounded_lines(node, peer) -> 
     response = peer.client.call(SetParametersAtomically, f'{NODE}/set_parameters_atomically',
                                 request)
     assert response.result.successful
-    peer.set(goal=[float(value) for value in range(100_000)])
+    peer.set_parameters(goal=[float(value) for value in range(100_000)])
     peer.client.spin_for(0.5)
     lines = [line for line in node.output().splitlines() if 'parameter goal:' in line]
     assert any('[nan, 0.0] superseded' in line for line in lines), lines
@@ -281,8 +282,8 @@ def huge_bounds(data: dict) -> None:
     data['action']['low'], data['action']['high'] = [-1e308, -1e308], [1e308, 1e308]
 
 
-def test_start_up_refuses_anything_but_the_certified_bundle_and_named_limits(manifest,
-                                                                              tmp_path) -> None:
+def test_start_up_refuses_anything_but_the_certified_bundle_and_named_limits(
+        manifest, tmp_path) -> None:
     swapped = edited_copy(manifest, tmp_path / 'swapped', swap_names)
     certified = ActorManifest.load(manifest).bundle_sha256
     refused(tmp_path / 'pin', parameters(swapped, **{'actor.bundle_sha256': certified}),

@@ -283,8 +283,8 @@ FINDINGS = [
     'beyond 1e6 are refused (1e308 made the scale inf and the command NaN).',
     '- **The certified bundle.** `actor.bundle_sha256` pins the manifest and its files '
     'together (`poe-steer inspect` prints the hash); `limits.*` are bound to '
-    '`limits.action_names`, which must equal the manifest\'s action names.',
-    '- **The effective weight.** `limits.alpha_max` bounds the prior\'s weight in every '
+    "`limits.action_names`, which must equal the manifest's action names.",
+    "- **The effective weight.** `limits.alpha_max` bounds the prior's weight in every "
     'dimension (a prior with std 1e-300 took weight 1 at alpha 0.01), from any source.',
     '- **Bounded liveness settings.** State timeout and stamp tolerance are bounded by '
     'read-only maxima, state is stale by its own stamp, `hold` turns to zero after '
