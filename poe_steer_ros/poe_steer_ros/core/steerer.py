@@ -490,14 +490,18 @@ class Steerer:
         :return: The command sent, whether the envelope changed it, and whether it was
             non-finite and the last command is held instead.
         """
+        steady = self._steady_clock
+        now = (now_s, math.nan if steady is None else steady())
         sent_at = self._sent_at
-        now = self._times(now_s)
         elapsed_s = 0.0
         if sent_at is not None:
             # The smaller elapsed time of the two clocks; unknown or NaN allows no change.
-            elapsed = [now[index] - sent_at[index] for index in (0, 1)
-                       if not math.isnan(now[index] - sent_at[index])]
-            elapsed_s = min(elapsed) if elapsed else 0.0
+            elapsed_s = now_s - sent_at[0]
+            steady_s = now[1] - sent_at[1]
+            if not elapsed_s <= steady_s:
+                elapsed_s = steady_s if steady_s == steady_s else elapsed_s
+            if elapsed_s != elapsed_s:
+                elapsed_s = 0.0
         command, clamped = self._envelope.clamp(command, self._sent, elapsed_s)
         held = not math.isfinite(sum(command.tolist()))
         if held:
