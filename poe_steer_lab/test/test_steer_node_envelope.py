@@ -27,6 +27,8 @@ from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 import yaml
 
+from test_steer_node import Driver  # noqa: I100 (the test folder)
+
 pytestmark = pytest.mark.ros
 
 RATE_HZ = 50.0
@@ -91,13 +93,7 @@ class Peer:
                                     if offset is not None else adapters.seconds_to_time(0.0))
         self._publisher.publish(self._state)
 
-    def wait_status(self, predicate, timeout_s: float = 10.0) -> SteeringStatus:
-        start = len(self.status.messages)
-
-        def seen() -> bool:
-            return any(predicate(message) for message in self.status.messages[start:])
-        assert self.client.spin_until(seen, timeout_s), 'no status satisfied the condition'
-        return next(m for m in self.status.messages[start:] if predicate(m))
+    wait_status = Driver.wait_status
 
     def set_parameters(self, **values) -> list:
         return self.client.set_parameters(NODE, values)
