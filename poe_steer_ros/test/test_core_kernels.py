@@ -182,8 +182,11 @@ def test_prior_mapping_matches_the_array_rule(arrays, space, tanh, eps):
     bounds = (low - 0.5 * width, low + width)
     std_min, std_max = np.exp(LOG_STD_MIN), np.exp(LOG_STD_MAX)
     mapped = np.empty(mean.size), np.empty(mean.size)
-    kernels.prior_to_pre_squash(mean, std, SPACE_CODES[space], *bounds, scale.scale,
-                                scale.offset, tanh, eps, std_min, std_max, *mapped)
+    valid = kernels.prior_to_pre_squash(mean, std, SPACE_CODES[space], *bounds, scale.scale,
+                                        scale.offset, tanh, eps, std_min, std_max, *mapped)
+    assert valid == bool(np.isfinite(mean).all())
+    if not valid:
+        return
     expected = _reference_prior_to_pre_squash(mean, std, space, *bounds, scale, tanh, eps,
                                               std_min, std_max)
     for value, reference in zip(mapped, expected):
