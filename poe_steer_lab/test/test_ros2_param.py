@@ -101,9 +101,10 @@ def test_clear_goal_service_and_empty_goal(steer) -> None:
 
 
 def test_describe_shows_description_range_and_read_only(steer) -> None:
-    text = ros2('ros2 param describe /poe_steer steering.alpha limits.command_low').stdout
+    text = ros2('ros2 param describe /poe_steer steering.alpha').stdout
     assert 'Prior weight of poe and additive' in text
     assert 'Min value: 0.0' in text and 'Max value: 1.0' in text
+    text = ros2('ros2 param describe /poe_steer limits.command_low').stdout
     assert re.search(r'Parameter name: limits.command_low\s+Type: double array', text)
     assert 'Read only: true' in text
 

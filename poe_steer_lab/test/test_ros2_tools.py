@@ -7,6 +7,9 @@ docs/ with the test that runs it is in docs/operator-commands.md.
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
+
 import pytest
 from ros2_tools import (HAVE_TOOLS, Launch, node_names, parameter, process_environment, ros2,
                         SKIP_REASON, start, START_TIMEOUT_S, STEER_SHARE, wait_for)
@@ -78,14 +81,42 @@ def test_sim_mujoco_launch_default_runs_on_sim_time(tmp_path) -> None:
 
 
 def test_ros2_run_with_the_installed_parameter_file(tmp_path) -> None:
-    """README: ``ros2 run poe_steer_ros steer_node --ros-args --params-file $(...)/steer.yaml``."""
-    command = (f'ros2 run poe_steer_ros steer_node --ros-args --params-file '
-               f'{STEER_SHARE}/config/steer.yaml -r state:=odom -r command:=cmd_vel')
+    """README, security section: ``ros2 run poe_steer_ros steer_node --ros-args --enclave ...``.
+
+    Without ``ROS_SECURITY_ENABLE`` the enclave is not used, so the line runs as typed.
+    """
+    command = ('ros2 run poe_steer_ros steer_node --ros-args --enclave /poe_steer \\\n'
+               f'    --params-file {STEER_SHARE}/config/steer.yaml \\\n'
+               '    -r state:=odom -r command:=cmd_vel')
     with Launch(command, tmp_path / 'run.log') as run:
         start(run)
         assert parameter('limits.command_high') == [1.0, 2.0]
         assert run.stop() == 0
     assert 'safe command sent' in run.output()
+
+
+def test_ros2_run_mujoco_sim_with_its_parameter_file(tmp_path) -> None:
+    """config/sim_mujoco.yaml's header: ``ros2 run poe_steer_sim mujoco_sim --ros-args ...``."""
+    command = ('ros2 run poe_steer_sim mujoco_sim --ros-args --params-file '
+               '$(ros2 pkg prefix poe_steer_sim)/share/poe_steer_sim/config/sim_mujoco.yaml')
+    with Launch(command, tmp_path / 'run.log') as run:
+        start(run, '/mujoco_sim')
+        assert parameter('odom_rate_hz', '/mujoco_sim') == 50.0
+
+
+def test_discovery_profile_export_names_an_installed_file() -> None:
+    """README: ``export FASTDDS_DEFAULT_PROFILES_FILE=$(ros2 pkg prefix poe_steer_ros)/...``."""
+    ros2('export FASTDDS_DEFAULT_PROFILES_FILE=$(ros2 pkg prefix poe_steer_ros)/share/'
+         'poe_steer_ros/config/fastdds_discovery.xml && test -f "$FASTDDS_DEFAULT_PROFILES_FILE"')
+
+
+@pytest.mark.skipif(importlib.util.find_spec('ros_gz_sim') is None and not shutil.which('gz'),
+                    reason='Gazebo and ros_gz are not installable in this environment (no apt '
+                    'ROS 2); sim_gazebo.launch.py is checked statically in test_launch.py')
+def test_sim_gazebo_launch_shows_its_arguments() -> None:
+    """README: ``ros2 launch poe_steer_sim sim_gazebo.launch.py`` (its arguments, where it runs)."""
+    text = ros2('ros2 launch poe_steer_sim sim_gazebo.launch.py --show-args').stdout
+    assert "'gui':" in text and "'params_file':" in text
 
 
 def test_ros2_run_poe_steer_inspect() -> None:
