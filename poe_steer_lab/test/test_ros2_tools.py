@@ -81,7 +81,8 @@ def test_sim_mujoco_launch_default_runs_on_sim_time(tmp_path) -> None:
 
 
 def test_ros2_run_with_the_installed_parameter_file(tmp_path) -> None:
-    """README, security section: ``ros2 run poe_steer_ros steer_node --ros-args --enclave ...``.
+    """
+    README, security section: ``ros2 run poe_steer_ros steer_node --ros-args --enclave ...``.
 
     Without ``ROS_SECURITY_ENABLE`` the enclave is not used, so the line runs as typed.
     """
@@ -114,7 +115,7 @@ def test_discovery_profile_export_names_an_installed_file() -> None:
                     reason='Gazebo and ros_gz are not installable in this environment (no apt '
                     'ROS 2); sim_gazebo.launch.py is checked statically in test_launch.py')
 def test_sim_gazebo_launch_shows_its_arguments() -> None:
-    """README: ``ros2 launch poe_steer_sim sim_gazebo.launch.py`` (its arguments, where it runs)."""
+    """README: ``ros2 launch poe_steer_sim sim_gazebo.launch.py`` (its arguments)."""
     text = ros2('ros2 launch poe_steer_sim sim_gazebo.launch.py --show-args').stdout
     assert "'gui':" in text and "'params_file':" in text
 

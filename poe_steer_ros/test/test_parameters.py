@@ -1,10 +1,9 @@
 """The parameter table: descriptors, defaults from the core, and the generated reference."""
 
+import array
 from pathlib import Path
 import subprocess
 import sys
-
-import array
 
 from poe_steer_ros.core.actor import DEVICES
 from poe_steer_ros.core.manifest import ModelFormat

@@ -43,7 +43,7 @@ def generate_launch_description():
         DeclareLaunchArgument('namespace', default_value='',
                               description='Namespace of both nodes (e.g. a robot name)'),
         DeclareLaunchArgument('use_sim_time', default_value='true', choices=['true', 'false'],
-                              description='Both nodes on the simulator\'s /clock (false: the '
+                              description="Both nodes on the simulator's /clock (false: the "
                                           'system clock)'),
         DeclareLaunchArgument('managed', default_value='false', choices=['true', 'false'],
                               description='Start the steering node as a lifecycle node'),

@@ -335,8 +335,7 @@ class SteeringLogic:
                                      '(set it at launch)')
                 value = parameter.value
                 spec.check(value)
-                candidate[parameter.name] = list(value) if isinstance(value, (list, tuple, array.array)) \
-                    else value
+                candidate[parameter.name] = _listed(value)
             config = steering_config(candidate)
             if self._steerer is not None:  # else configure checks them against the actor
                 self._steerer.check_config(config)
@@ -350,9 +349,7 @@ class SteeringLogic:
     def _apply_parameters(self, parameters: list[Parameter]) -> None:
         """Record accepted values; the next tick swaps the steering config in atomically."""
         for parameter in parameters:
-            value = parameter.value
-            self._values[parameter.name] = list(value) if isinstance(value, (list, tuple, array.array)) \
-                else value
+            self._values[parameter.name] = _listed(parameter.value)
         self._pending_config = steering_config(self._values)
 
     def _goal_problem(self, goal: Sequence[float], prior: Any) -> str:
@@ -657,10 +654,14 @@ class ManagedSteerNode(SteeringLogic, LifecycleNode):
         return self.on_shutdown(state)
 
 
+def _listed(value: Any) -> Any:
+    """Return a parameter value with arrays (rclpy gives array.array or list) as lists."""
+    return list(value) if isinstance(value, (list, tuple, array.array)) else value
+
+
 def _same(value: Any, other: Any) -> bool:
     """Whether two parameter values are equal: same type, arrays element by element."""
-    value, other = (list(item) if isinstance(item, (list, tuple, array.array)) else item
-                    for item in (value, other))
+    value, other = _listed(value), _listed(other)
     return type(value) is type(other) and value == other
 
 
