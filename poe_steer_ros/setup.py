@@ -35,8 +35,8 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'steer_node = poe_steer_ros.ros.steer_node:main',
-            'steer_lifecycle_node = poe_steer_ros.ros.steer_node:managed_main',
+            'steer_node = poe_steer_ros.ros.stop:steer_node',
+            'steer_lifecycle_node = poe_steer_ros.ros.stop:steer_lifecycle_node',
             'poe-steer = poe_steer_ros.cli:main',
         ],
     },

@@ -93,7 +93,7 @@ def test_ros2_run_with_the_installed_parameter_file(tmp_path) -> None:
         start(run)
         assert parameter('limits.command_high') == [1.0, 2.0]
         assert run.stop() == 0
-    assert 'safe command sent' in run.output()
+    assert 'stopped; zero command sent' in run.output()
 
 
 def test_ros2_run_mujoco_sim_with_its_parameter_file(tmp_path) -> None:
@@ -147,7 +147,7 @@ def test_managed_node_driven_by_ros2_lifecycle_set(tmp_path) -> None:
         ros2('ros2 topic echo --once /cmd_vel', timeout_s=30.0)
         ros2('ros2 lifecycle set /poe_steer deactivate')
         assert lifecycle_state() == 'inactive'
-        assert 'deactivated; safe command sent' in launch.output()
+        assert 'deactivated; zero command sent' in launch.output()
         ros2('ros2 lifecycle set /poe_steer cleanup')
         assert lifecycle_state() == 'unconfigured'
         ros2('ros2 lifecycle set /poe_steer shutdown')
@@ -167,4 +167,4 @@ def test_managed_node_driven_by_the_lifecycle_services(tmp_path) -> None:
             got = ros2('ros2 service call /poe_steer/get_state lifecycle_msgs/srv/GetState')
             assert f"label='{state}'" in got.stdout
         assert launch.stop() == 0
-        assert 'stopped; safe command sent' in launch.output()
+        assert 'stopped; zero command sent' in launch.output()

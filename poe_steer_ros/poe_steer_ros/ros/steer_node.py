@@ -31,12 +31,13 @@ import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.priors import goal_problem, LearnedPrior, PriorType
-from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_ros.ros import adapters
 from poe_steer_ros.ros.node_main import run_node, StartupError
 from poe_steer_ros.ros.parameters import declare, plain, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.duration import Duration
 from rclpy.exceptions import ParameterNotDeclaredException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
@@ -56,6 +57,11 @@ LOG_THROTTLE_S = 2.0
 NO_STATE_WARNING_S = 3.0
 """Steady-clock seconds after activation before missing or stopped state is warned about."""
 NO_STATE_THROTTLE_S = 10.0
+SHUTDOWN_ACK_TIMEOUT_S = 1.0
+"""Longest wait at shutdown for every subscriber to acknowledge the safe command, s."""
+AUDIT_VALUE_CHARS = 200
+"""Longest value shown in an audit log line (longer ones are cut and their size given)."""
+LIMITS_PER_ACTION = ('limits.command_low', 'limits.command_high', 'limits.max_rate_per_s')
 
 
 @dataclasses.dataclass
@@ -67,6 +73,8 @@ class LatestState:
     arrival_s: float
     stamp: Time | None
     """The message's own stamp (None for unstamped arrays): stamped commands answer with it."""
+    stamp_s: float | None = None
+    """That stamp in seconds; None for unstamped messages and a zero stamp."""
 
 
 class TimedActor:
@@ -135,10 +143,15 @@ class SteeringLogic:
         self._state_type = adapters.StateType(self._values['state.type'])
         self._command_type = adapters.CommandType(self._values['command.type'])
         adapters.check_command_names(self._command_type, self._action_names)
+        self._freshness = StateFreshness(self._values['limits.state_timeout_max_s'],
+                                         self._values['limits.stamp_tolerance_max_s'])
         try:
+            self._freshness.check(self._values['control.state_timeout_s'],
+                                  self._values['control.stamp_tolerance_s'])
             self._steerer = Steerer(self._actor, self._actor.observation_layout.build,
                                     self._envelope(), steering_config(self._values),
-                                    learned_prior=self._learned_prior())
+                                    learned_prior=self._learned_prior(),
+                                    steady_clock=time.monotonic)
         except ValueError as error:
             raise StartupError(f'steering settings do not fit the actor: {error}') from None
         problem = self._goal_problem(self._values['goal'], self._steerer.config.prior)
@@ -203,12 +216,24 @@ class SteeringLogic:
                                f'from {self._state_subscription.topic_name}')
 
     def _stop_commanding(self, why: str) -> None:
-        """Send the safe command once and stop commanding (nothing happens if not commanding)."""
+        """
+        Send the zero command, see it delivered, and stop commanding (no-op if not commanding).
+
+        Zero whatever ``control.safe_command`` says: a held command would stay on the wire.
+        The node waits up to ``SHUTDOWN_ACK_TIMEOUT_S`` until every reliable subscriber has
+        acknowledged it (best-effort ones cannot acknowledge).
+        """
         if not self._commanding:
             return
         self._commanding = False
-        self._publish_command(self._steerer.safe_command(self._values['control.safe_command']))
-        self.get_logger().info(f'{why}; safe command sent')
+        self._publish_command(self._steerer.safe_command('zero', self._now_s()))
+        delivered = self._command_publisher.wait_for_all_acked(
+            Duration(nanoseconds=int(SHUTDOWN_ACK_TIMEOUT_S * 1e9)))
+        if delivered:
+            self.get_logger().info(f'{why}; zero command sent and acknowledged')
+        else:
+            self.get_logger().warning(f'{why}; zero command sent, not acknowledged by every '
+                                      f'subscriber within {SHUTDOWN_ACK_TIMEOUT_S:g} s')
 
     def _release(self) -> None:
         """Destroy every entity ``_configure`` created and drop the actor."""
@@ -231,9 +256,22 @@ class SteeringLogic:
         if actor.device != self._values['actor.device'] and self._values['actor.device'] != 'auto':
             self.get_logger().warning(f"actor.device {self._values['actor.device']} is not "
                                       f'available; running on {actor.device}')
+        bundle, pinned = actor.manifest.bundle_sha256, self._values['actor.bundle_sha256']
+        if pinned and pinned.strip().lower() != bundle:
+            raise StartupError(f'the actor bundle {path} has SHA-256 {bundle}, not the pinned '
+                               f'actor.bundle_sha256 {pinned!r}: the manifest or a model file '
+                               'changed since it was certified')
+        if not pinned:
+            self.get_logger().warning(f'actor.bundle_sha256 is not set: the bundle {bundle} is '
+                                      'not pinned (any manifest edit would run)')
         return actor
 
     def _envelope(self) -> SafetyEnvelope:
+        try:
+            check_limit_names(self._action_names, self._values['limits.action_names'],
+                              {name: self._values[name] for name in LIMITS_PER_ACTION})
+        except ValueError as error:
+            raise StartupError(f'limits.action_names: {error}') from None
         low, high = narrowed_bounds(self._actor.action_low, self._actor.action_high,
                                     self._values['limits.command_low'],
                                     self._values['limits.command_high'])
@@ -243,7 +281,9 @@ class SteeringLogic:
                                f'{low.size} actions')
         return SafetyEnvelope(low, high, np.asarray(rates, dtype=float),
                               alpha_max=self._values['limits.alpha_max'],
-                              fallback=self._values['limits.fallback'])
+                              fallback=self._values['limits.fallback'],
+                              hold_max_s=self._values['limits.hold_max_s'],
+                              external_prior_max_s=self._values['limits.goal_prior_max_s'])
 
     def _learned_prior(self) -> LearnedPrior | None:
         path = self._values['prior.model_file']
@@ -261,8 +301,8 @@ class SteeringLogic:
         Values are converted to the declared type where the meaning is plain (an integer for a
         double, ``[]`` of any type for an empty list; ``ParameterSpec.coerce``). Values equal to
         the current ones change nothing and are accepted without a call into rclpy, so loading
-        a dumped parameter file passes its read-only values. Every attempt is logged with old
-        and new value; unchanged read-only values only at debug level.
+        a dumped parameter file passes its read-only values without a warning. Every attempt
+        is logged with old and new value (the audit trail), unchanged ones as such.
         """
         old = {parameter.name: self._current_value(parameter.name)
                for parameter in parameter_list}
@@ -307,20 +347,28 @@ class SteeringLogic:
 
     def _log_attempts(self, parameter_list: list[Parameter], old: dict[str, Any],
                       result: SetParametersResult) -> None:
-        """Log one line per parameter: name, old and new value, and the outcome with its reason."""
-        for parameter in parameter_list:
+        """
+        Log one line per parameter: name, old and new value, and the outcome with its reason.
+
+        Within one request the last value of a name is the one applied; earlier values of the
+        same name are logged as superseded, never as accepted. Values are cut to
+        ``AUDIT_VALUE_CHARS``.
+        """
+        last = {parameter.name: index for index, parameter in enumerate(parameter_list)}
+        for index, parameter in enumerate(parameter_list):
             # Names the node does not own are quoted, so that none can forge a log line.
-            spec = SPECS.get(parameter.name)
-            name = parameter.name if spec else repr(parameter.name)
-            change = f'parameter {name}: {plain(old[parameter.name])} -> {plain(parameter.value)}'
-            if not result.successful:
+            name = parameter.name if parameter.name in SPECS else repr(parameter.name)
+            change = (f'parameter {name}: {_audit_value(old[parameter.name])} -> '
+                      f'{_audit_value(parameter.value)}')
+            if last[parameter.name] != index:
+                self.get_logger().warning(f'{change} superseded by a later value in the same '
+                                          'request: not applied')
+            elif not result.successful:
                 self.get_logger().warning(f'{change} rejected: {result.reason}')
             elif not _same(parameter.value, old[parameter.name]):
                 self.get_logger().info(f'{change} accepted')
-            elif spec is not None and not spec.read_only:
-                self.get_logger().info(f'{change} accepted: unchanged')
             else:
-                self.get_logger().debug(f'{change} accepted: unchanged')
+                self.get_logger().info(f'{change} accepted: unchanged')
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         """Accept a set of parameters only if the resulting steering settings are valid."""
@@ -339,6 +387,8 @@ class SteeringLogic:
             config = steering_config(candidate)
             if self._steerer is not None:  # else configure checks them against the actor
                 self._steerer.check_config(config)
+                self._freshness.check(candidate['control.state_timeout_s'],
+                                      candidate['control.stamp_tolerance_s'])
                 problem = self._goal_problem(candidate['goal'], config.prior)
                 if problem:
                     raise ValueError(problem)
@@ -376,6 +426,9 @@ class SteeringLogic:
             values = adapters.STATE_CONVERTERS[self._state_type](message)
             adapters.check_state(values, self._required_keys, self._array_size
                                  if self._state_type is adapters.StateType.ARRAY else None)
+            header = getattr(message, 'header', None)
+            stamped = header is not None and (header.stamp.sec or header.stamp.nanosec)
+            stamp_s = adapters.time_to_seconds(header.stamp) if stamped else None
         except adapters.MessageError as error:
             self._counters['states_rejected'] += 1
             self._state_rejection = str(error)
@@ -383,12 +436,11 @@ class SteeringLogic:
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
         self._state_rejection = ''
-        header = getattr(message, 'header', None)
         arrival_s = self._now_s()
         if self._state is None:
             self.get_logger().info('first state received')
         self._state = LatestState(values, header.frame_id if header else '', arrival_s,
-                                  header.stamp if header else None)
+                                  header.stamp if header else None, stamp_s)
         if self._tick_on_state:
             self._on_tick(arrival_s)
 
@@ -408,6 +460,7 @@ class SteeringLogic:
 
     def _on_goal_prior(self, message: GoalPrior) -> None:
         now_s = self._now_s()
+        self._apply_pending_config(now_s)  # the prior.type in force decides
         try:
             mean, std, space, weight = adapters.goal_prior_to_gaussian(
                 message, len(self._action_names))
@@ -420,11 +473,6 @@ class SteeringLogic:
             self.get_logger().warning(f'goal_prior rejected: {error}',
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
-        if self._steerer.config.prior.type is not PriorType.EXTERNAL:
-            self.get_logger().warning('goal_prior received but prior.type is '
-                                      f'{self._steerer.config.prior.type.value}: it is used only '
-                                      'with prior.type external',
-                                      throttle_duration_sec=LOG_THROTTLE_S)
 
     # Control ------------------------------------------------------------------------------
 
@@ -436,18 +484,16 @@ class SteeringLogic:
         self._tick_starts.append(tick_start)
         if now_s is None:
             now_s = self._now_s()
-        if self._pending_config is not None:
-            self._steerer.update_config(self._pending_config, now_s)
-            self._pending_config = None
+        self._apply_pending_config(now_s)
         state, goal = self._state, self._values['goal']
         state_age_s = self._state_age_s(now_s)
         telemetry: Telemetry | None = None
-        stale = self._is_stale(state_age_s)
+        stale = self._is_stale(now_s)
         detail = self._state_rejection
         if stale:
             self._warn_stale_state(state_age_s)
         if stale or not goal:
-            command = self._steerer.safe_command(self._values['control.safe_command'])
+            command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
             detail = detail or ('no goal set' if not goal else 'state stale or missing')
         else:
             try:
@@ -457,7 +503,7 @@ class SteeringLogic:
                 self._counters['tick_errors'] += 1
                 self.get_logger().error(f'tick failed, safe command sent: {error}',
                                         throttle_duration_sec=LOG_THROTTLE_S)
-                command = self._steerer.safe_command(self._values['control.safe_command'])
+                command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
                 detail = str(error)
         self._counters['stale_ticks'] += stale
         self._publish_command(command, state.stamp if telemetry is not None else None)
@@ -465,6 +511,12 @@ class SteeringLogic:
             self._publish_status(command, telemetry, state, state_age_s, stale, detail,
                                  tick_start)
         self._tick_work.append(time.perf_counter() - tick_start)
+
+    def _apply_pending_config(self, now_s: float) -> None:
+        """Swap in the config accepted since the last tick, if any."""
+        if self._pending_config is not None:
+            self._steerer.update_config(self._pending_config, now_s)
+            self._pending_config = None
 
     def _warn_stale_state(self, state_age_s: float) -> None:
         """Say on the console, throttled, that state is missing or stopped, naming the topic."""
@@ -486,21 +538,25 @@ class SteeringLogic:
         if not self._commanding:
             return
         now_s = self._now_s()
-        if self._is_stale(self._state_age_s(now_s)):
+        if self._is_stale(now_s):
             self._on_tick(now_s)
 
     def _state_age_s(self, now_s: float) -> float:
         """Age of the latest accepted state on the node clock, s (inf before the first)."""
         return math.inf if self._state is None else now_s - self._state.arrival_s
 
-    def _is_stale(self, state_age_s: float) -> bool:
+    def _is_stale(self, now_s: float) -> bool:
         """
-        Whether the state must not be used: older than the timeout, or newer than now.
+        Whether the state must not be used at ``now_s`` (``StateFreshness.is_stale``).
 
-        A negative age means the clock jumped back (a simulator restarted): the state belongs
-        to the old timeline and must not steer until fresh state arrives.
+        Older than the timeout by arrival or by its own stamp, stamped too far ahead, or
+        arrived after now (the clock jumped back: a simulator restarted, and the state belongs
+        to the old timeline until fresh state arrives).
         """
-        return not 0.0 <= state_age_s <= self._values['control.state_timeout_s']
+        state = self._state
+        return state is None or self._freshness.is_stale(
+            now_s, state.arrival_s, state.stamp_s, self._values['control.state_timeout_s'],
+            self._values['control.stamp_tolerance_s'])
 
     def _status_due(self, now_s: float, telemetry: Telemetry | None) -> bool:
         """
@@ -550,7 +606,7 @@ class SteeringLogic:
         starts = np.diff(np.asarray(self._tick_starts))
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
-        stale = self._is_stale(self._state_age_s(self._now_s()))
+        stale = self._is_stale(self._now_s())
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
         if stale:
@@ -561,6 +617,7 @@ class SteeringLogic:
             'actor_device': self._actor.device,
             'actor_format': self._actor.manifest.format.value,
             'actor_sha256': self._actor.sha256,
+            'bundle_sha256': self._actor.manifest.bundle_sha256,
             **_percentiles_ms('actor_latency', self._actor_latencies),
             **_percentiles_ms('tick_work', self._tick_work),
             'loop_rate_hz': f'{rate_hz:.1f}',
@@ -597,7 +654,7 @@ class SteerNode(SteeringLogic, Node):
         self._start_commanding()
 
     def on_shutdown(self) -> None:
-        """Send the safe command once more before the node goes away (Ctrl-C, SIGTERM)."""
+        """Send the zero command before the node goes away (Ctrl-C, SIGTERM); see it delivered."""
         self._stop_commanding('stopped')
 
 
@@ -663,6 +720,16 @@ def _same(value: Any, other: Any) -> bool:
     """Whether two parameter values are equal: same type, arrays element by element."""
     value, other = _listed(value), _listed(other)
     return type(value) is type(other) and value == other
+
+
+def _audit_value(value: Any) -> str:
+    """Return ``plain(value)``, cut to ``AUDIT_VALUE_CHARS`` with the size of what was cut."""
+    value = _listed(value)
+    text = plain(value)
+    if len(text) <= AUDIT_VALUE_CHARS:
+        return text
+    size = f'{len(value)} items, ' if isinstance(value, list) else ''
+    return f'{text[:AUDIT_VALUE_CHARS]}... ({size}{len(text)} characters)'
 
 
 def _percentiles_ms(name: str, samples_s: Sequence[float]) -> dict[str, str]:
