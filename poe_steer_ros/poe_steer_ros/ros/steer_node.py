@@ -316,6 +316,8 @@ class SteeringLogic:
         changed = [parameter for parameter in parameters
                    if not self.has_parameter(parameter.name)
                    or not _same(parameter.value, old[parameter.name])]
+        if len({parameter.name for parameter in parameters}) < len(parameters):
+            changed = parameters  # a name given twice: rclpy applies the last one, as logged
         try:
             result = super().set_parameters_atomically(changed) if changed else \
                 SetParametersResult(successful=True)
