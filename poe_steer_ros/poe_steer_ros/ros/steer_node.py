@@ -30,7 +30,7 @@ from geometry_msgs.msg import PoseStamped
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
-from poe_steer_ros.core.priors import goal_problem, LearnedPrior, PriorType
+from poe_steer_ros.core.priors import goal_problem, LearnedPrior
 from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_ros.ros import adapters
