@@ -185,6 +185,12 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   read_only=True, choices=Trigger),
     ParameterSpec('control.state_timeout_s', 0.5, 'State older than this, s, is stale: the '
                   'safe command is sent until fresh state arrives.', low=0.001, high=3600.0),
+    ParameterSpec('scan.max_age_s', 0.3, 'A scan older than this, s, is stale: the safe '
+                  'command is sent (actors with scan.<i> fields only).', low=0.001, high=3600.0),
+    ParameterSpec('support.std_gain', 1.0, "Off the actor's training support, its std is "
+                  'widened by 1 + gain * (distance ratio - 1), so the prior takes over there '
+                  '(actors with a support model only); 0: the score is published, the std '
+                  'left alone.', low=0.0, high=1000.0),
     ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '
                   'missing: zero (stop) or hold the last command.', choices=SafeCommand),
     ParameterSpec('status.max_rate_hz', 50.0, 'Most ~/status messages per second on the node '

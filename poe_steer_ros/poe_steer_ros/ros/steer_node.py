@@ -4,7 +4,9 @@ The steering node ``poe_steer``: state and goals in, steered commands out.
 One class owns the ROS side only: parameters, subscriptions, publishers, timers and QoS.
 Everything numeric happens in ``core.steerer.Steerer``, called once per control tick with the
 latest state; messages are converted in ``ros.adapters``. Callbacks store what arrived and
-return; the control timer does the work.
+return; the control timer does the work. Actors that observe more than the state topic (a range
+scan) get their other inputs from the topics ``ros.inputs`` names, assembled by its rule; actors
+whose bundle holds a support model get their std widened off support (``core.support``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.priors import LearnedPrior, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
+from poe_steer_ros.core.support import SupportAwareActor
 from poe_steer_ros.ros import adapters
+from poe_steer_ros.ros.inputs import InputAssembly, InputSource, required_sources, STATE_INPUT
 from poe_steer_ros.ros.node_main import run_node, StartupError
 from poe_steer_ros.ros.parameters import declare, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
@@ -104,7 +108,10 @@ class SteerNode(Node):
     def __init__(self, **node_options: Any) -> None:
         super().__init__(NODE_NAME, **node_options)
         self._values = declare(self)
-        self._actor = TimedActor(self._load_actor())
+        frozen = self._load_actor()
+        self._support = None if frozen.support is None else SupportAwareActor(
+            frozen, frozen.support, self._values['support.std_gain'])
+        self._actor = TimedActor(self._support or frozen)
         self._action_names = list(self._actor.manifest.action.names)
         self._state_type = adapters.StateType(self._values['state.type'])
         self._command_type = adapters.CommandType(self._values['command.type'])
@@ -121,7 +128,11 @@ class SteerNode(Node):
         if self._steerer.std_warning:
             self.get_logger().warning(self._steerer.std_warning)
 
-        self._required_keys = self._actor.observation_layout.required_state_keys
+        self._sources = required_sources(self._actor.manifest.observation.fields)
+        self._inputs = InputAssembly([source.name for source in self._sources])
+        self._required_keys = [
+            key for key in self._actor.observation_layout.required_state_keys
+            if not any(key.startswith(source.prefix) for source in self._sources)]
         self._array_size = sum(key.startswith('array.') for key in self._required_keys)
         self._state: LatestState | None = None
         self._state_rejection = ''
@@ -148,6 +159,8 @@ class SteerNode(Node):
                                  qos_overriding_options=overrides)
         self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior, QoSProfile(depth=1),
                                  qos_overriding_options=overrides)
+        for source in self._sources:
+            self._subscribe_input(source, overrides)
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
         self._period_s = 1.0 / self._values['control.rate_hz']
@@ -164,7 +177,9 @@ class SteerNode(Node):
             f'sha256 {self._actor.sha256[:12]}... '
             f'on {self._actor.device}, warm-up median '
             f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
-            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}')
+            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}; '
+            f'inputs {[STATE_INPUT, *self._inputs.names]}; support model '
+            f'{"none (std as the actor gives it)" if self._support is None else "loaded"}')
 
     # Start-up -----------------------------------------------------------------------------
 
@@ -178,6 +193,23 @@ class SteerNode(Node):
             self.get_logger().warning(f"actor.device {self._values['actor.device']} is not "
                                       f'available; running on {actor.device}')
         return actor
+
+    def _subscribe_input(self, source: InputSource, overrides: QoSOverridingOptions) -> None:
+        """Subscribe to one observation input; its messages are converted and stored."""
+        convert = source.make_converter(self._actor.manifest.observation)
+
+        def on_message(message: Any) -> None:
+            try:
+                values = convert(message)
+            except adapters.MessageError as error:
+                self._counters[f'{source.name}_rejected'] += 1
+                self.get_logger().warning(f'{source.name} rejected: {error}',
+                                          throttle_duration_sec=LOG_THROTTLE_S)
+                return
+            self._inputs.store(source.name, values, self._now_s())
+
+        self.create_subscription(source.message_type, source.name, on_message,
+                                 qos_profile_sensor_data, qos_overriding_options=overrides)
 
     def _envelope(self) -> SafetyEnvelope:
         low, high = narrowed_bounds(self._actor.action_low, self._actor.action_high,
@@ -253,6 +285,8 @@ class SteerNode(Node):
             value = parameter.value
             self._values[parameter.name] = list(value) if isinstance(value, (list, tuple)) \
                 else value
+        if self._support is not None:
+            self._support.gain = self._values['support.std_gain']
         self._pending_config = steering_config(self._values)
 
     def _goal_problem(self, goal: Sequence[float], config: SteeringConfig) -> str:
@@ -351,14 +385,17 @@ class SteerNode(Node):
         state, goal = self._state, self._values['goal']
         state_age_s = self._state_age_s(now_s)
         telemetry: Telemetry | None = None
-        stale = self._is_stale(state_age_s)
+        stale_inputs = self._stale_inputs(now_s)
+        stale = bool(stale_inputs)
         detail = self._state_rejection
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'])
-            detail = detail or ('no goal set' if not goal else 'state stale or missing')
+            detail = detail or ('no goal set' if not goal else
+                                f'{", ".join(stale_inputs)} stale or missing')
         else:
             try:
-                command, telemetry = self._steerer.step(state.values, np.asarray(goal), now_s)
+                command, telemetry = self._steerer.step(self._inputs.merged(state.values),
+                                                        np.asarray(goal), now_s)
                 self._actor_latencies.append(self._actor.last_latency_s)
             except (KeyError, ValueError, RuntimeError, ArithmeticError) as error:
                 self._counters['tick_errors'] += 1
@@ -369,14 +406,14 @@ class SteerNode(Node):
         self._counters['stale_ticks'] += stale
         self._publish_command(command, state.stamp if telemetry is not None else None)
         if self._status_due(now_s, telemetry):
-            self._publish_status(command, telemetry, state, state_age_s, stale, detail,
+            self._publish_status(command, telemetry, state, state_age_s, stale_inputs, detail,
                                  tick_start)
         self._tick_work.append(time.perf_counter() - tick_start)
 
     def _on_watchdog(self) -> None:
         """With ticks triggered by state messages: keep sending the safe command while stale."""
         now_s = self._now_s()
-        if self._is_stale(self._state_age_s(now_s)):
+        if self._stale_inputs(now_s):
             self._on_tick(now_s)
 
     def _state_age_s(self, now_s: float) -> float:
@@ -391,6 +428,13 @@ class SteerNode(Node):
         to the old timeline and must not steer until fresh state arrives.
         """
         return not 0.0 <= state_age_s <= self._values['control.state_timeout_s']
+
+    def _stale_inputs(self, now_s: float) -> list[str]:
+        """Return the inputs that must not be used now (``ros.inputs``' rule), state first."""
+        stale = [STATE_INPUT] if self._is_stale(self._state_age_s(now_s)) else []
+        max_ages = {source.name: self._values[source.max_age_parameter]
+                    for source in self._sources}
+        return stale + self._inputs.stale(now_s, max_ages)
 
     def _status_due(self, now_s: float, telemetry: Telemetry | None) -> bool:
         """
@@ -418,16 +462,17 @@ class SteerNode(Node):
         self._command_publisher.publish(message)
 
     def _publish_status(self, command: np.ndarray, telemetry: Telemetry | None,
-                        state: LatestState | None, state_age_s: float, stale: bool,
-                        detail: str, tick_start: float) -> None:
+                        state: LatestState | None, state_age_s: float,
+                        stale_inputs: list[str], detail: str, tick_start: float) -> None:
         config = self._steerer.config
         status = SteeringStatus(
             rule=config.rule.value, kl_budget=config.kl_budget,
             prior_type=config.prior.type.value, action_names=self._action_names,
             command=command.tolist(), goal=list(self._values['goal']),
-            state_age_s=state_age_s, stale_state=bool(stale),
-            state_rejected=bool(self._state_rejection), detail=detail,
-            actor_sha256=self._actor.sha256)
+            state_age_s=state_age_s, stale_state=bool(stale_inputs),
+            stale_inputs=stale_inputs, state_rejected=bool(self._state_rejection),
+            detail=detail, actor_sha256=self._actor.sha256, actor_support=math.nan,
+            actor_std_scale=1.0)
         status.header.stamp = self.get_clock().now().to_msg()
         status.header.frame_id = state.frame_id if state else ''
         if telemetry is not None:
@@ -445,6 +490,10 @@ class SteerNode(Node):
             status.fallback_used = telemetry.fallback_used
             status.command_clamped = telemetry.clamped
             status.actor_latency_s = self._actor.last_latency_s
+            support = self._support.last if self._support is not None else None
+            if support is not None:
+                status.actor_support = support.support
+                status.actor_std_scale = support.std_scale
         status.tick_latency_s = time.perf_counter() - tick_start
         self._status_publisher.publish(status)
 
@@ -452,11 +501,13 @@ class SteerNode(Node):
         starts = np.diff(np.asarray(self._tick_starts))
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
-        stale = self._is_stale(self._state_age_s(self._now_s()))
+        stale_inputs = self._stale_inputs(self._now_s())
+        stale = bool(stale_inputs)
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
         if stale:
-            level, message = DiagnosticStatus.WARN, 'state stale or missing: safe command sent'
+            level, message = DiagnosticStatus.WARN, (f'{", ".join(stale_inputs)} stale or '
+                                                     'missing: safe command sent')
         elif missed:
             level, message = DiagnosticStatus.WARN, f'{missed} control deadlines missed'
         values = {
