@@ -99,8 +99,10 @@ def _seed(text: str) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from poe_steer_lab.offline.train import format_summary, train, TrainConfig  # d3rlpy: on use
-    config = TrainConfig.quick(args.seed) if args.quick else TrainConfig(seed=args.seed)
-    config = dataclasses.replace(config, seeing=args.seeing)
+    if args.quick:
+        config = dataclasses.replace(TrainConfig.quick(args.seed), seeing=args.seeing)
+    else:
+        config = (TrainConfig.seeing_actor if args.seeing else TrainConfig)(seed=args.seed)
     result = train(config, args.out, args.name, args.report_dir)
     print(format_summary(result))
     print(f'\nactor: {result.manifest_path}\nreport: {result.report_path}\n'

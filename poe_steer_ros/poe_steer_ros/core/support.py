@@ -46,14 +46,17 @@ class SupportError(ValueError):
     """A support model that cannot be built or used."""
 
 
-@numba.njit(nogil=True, cache=True)
-def _knn_mean_distance(points: np.ndarray, query: np.ndarray, k: int) -> float:
-    """Mean distance from ``query`` to its ``k`` nearest rows of ``points`` (brute force)."""
+@numba.njit(nogil=True, cache=True, fastmath=True)
+def _knn_mean_distance(points: np.ndarray, obs: np.ndarray, mean: np.ndarray,
+                       std: np.ndarray, k: int) -> float:
+    """Mean distance from normalised ``obs`` to its ``k`` nearest rows of ``points``."""
+    query = (obs - mean) / std
     best = np.full(k, np.inf)
     for row in range(points.shape[0]):
+        point = points[row]
         total = 0.0
-        for col in range(points.shape[1]):
-            diff = points[row, col] - query[col]
+        for col in range(points.shape[1]):  # no early exit: the sum vectorises (fastmath)
+            diff = point[col] - query[col]
             total += diff * diff
         if total < best[k - 1]:
             slot = k - 1
@@ -108,7 +111,6 @@ class SupportModel:
         self.k = int(k)
         self.reference = float(reference)
         self.quantile = float(quantile)
-        self._query = np.empty(dim)
 
     @property
     def obs_dim(self) -> int:
@@ -141,9 +143,8 @@ class SupportModel:
 
     def distance(self, obs: np.ndarray) -> float:
         """Return the mean normalised distance from a raw observation to its k nearest."""
-        np.subtract(obs, self.mean, out=self._query)
-        np.divide(self._query, self.std, out=self._query)
-        return float(_knn_mean_distance(self.points, self._query, self.k))
+        return float(_knn_mean_distance(self.points, np.asarray(obs, dtype=np.float64),
+                                        self.mean, self.std, self.k))
 
     def score(self, obs: np.ndarray, gain: float,
               max_scale: float = DEFAULT_MAX_SCALE) -> SupportScore:
