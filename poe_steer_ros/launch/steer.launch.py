@@ -5,7 +5,8 @@ Start the steering node on a robot.
         [use_sim_time:=true] [actor_manifest:=/path/to/actor.yaml] [fastdds_profile:=...]
 
 The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml)
-and is remapped for a mobile base: it reads ``odom`` and writes ``cmd_vel``.
+and is remapped for a mobile base: it reads ``odom`` and writes ``cmd_vel``. An actor that sees
+also reads ``scan`` (sensor_msgs/LaserScan), which the simulators publish under that name.
 """
 
 import os
