@@ -4,7 +4,7 @@ Frozen-actor forward latency per model format, batch 1 (the control tick) and ba
 Every format carries the same network (observation 8 -> 256 -> 256 -> 2 actions, the size of
 d3rlpy's default encoder) and goes through ``FrozenActor.__call__``, so the numbers include
 the numpy <-> runtime conversions the node pays.
-A second section times what an actor that sees adds per tick at batch 1 (target <= 20 us):
+``perception_run`` times what an actor that sees adds per tick at batch 1 (target <= 20 us):
 turning a 72-ray ``sensor_msgs/LaserScan`` into 12 sector features and scoring the observation
 against a 1024-point support model, with the std widening.
 Run: ``python -m poe_steer_lab.bench.actor_bench``.
@@ -146,8 +146,9 @@ class _ZeroActor:
         return self._zeros, self._zeros
 
 
-def perception_section(passes: int) -> str:
+def perception_run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     """Time scan features and the support model at batch 1; return a markdown section."""
+    passes = 200 if quick else 3000
     rng = np.random.default_rng(0)
     increment = 2 * np.pi / SCAN_RAYS
     scan = LaserScan(angle_min=-np.pi, angle_increment=increment,
@@ -219,7 +220,6 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, '
         f'numpy {np.__version__}.',
         '',
-        perception_section(passes_single),
     ]
     return '\n'.join(lines)
 
