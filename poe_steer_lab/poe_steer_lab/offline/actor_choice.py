@@ -136,10 +136,11 @@ def table(results: dict[tuple[str, str], list[EpisodeRecord]]) -> str:
 
 CONFIGURATIONS = (
     Configuration('blind, frozen', 'blind', Rule.FROZEN),
-    Configuration('blind, PoE (steer.yaml)', 'blind', Rule.POE),
+    Configuration('blind, PoE, no support', 'blind', Rule.POE),
+    Configuration('blind, PoE + support (gain 1)', 'blind', Rule.POE, 1.0),
     Configuration('seeing, frozen', 'seeing', Rule.FROZEN),
-    Configuration('seeing, PoE (steer.yaml)', 'seeing', Rule.POE),
-    Configuration('seeing, PoE + support (gain 1)', 'seeing', Rule.POE, 1.0),
+    Configuration('seeing, PoE, no support', 'seeing', Rule.POE),
+    Configuration('seeing, PoE + support (gain 1, steer.yaml)', 'seeing', Rule.POE, 1.0),
     Configuration('prior only', 'seeing', Rule.PRIOR_ONLY),
 )
 
