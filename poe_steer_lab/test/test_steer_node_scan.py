@@ -10,7 +10,7 @@ import numpy as np
 from poe_steer_lab.offline.export import export_actor
 from poe_steer_lab.ros.client import RosClient
 from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
-from poe_steer_ros.core.actor import GaussianMLP
+from poe_steer_ros.core.torch_actor import GaussianMLP
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, Provenance, StdKind
 from poe_steer_ros.core.support import SupportModel

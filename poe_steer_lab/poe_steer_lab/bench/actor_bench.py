@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import onnxruntime
 from poe_steer_lab.bench.machine import cpu_name
-from poe_steer_ros.core.actor import GaussianMLP, LatencyStats, load_actor, measure_latency
+from poe_steer_lab.offline.export import export_actor, write_manifest
+from poe_steer_ros.core.actor import LatencyStats, load_actor, measure_latency
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelFormat,
                                          Normalization, ObservationSpec, OutputSpec, Provenance,
@@ -29,6 +30,7 @@ from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelForm
 from poe_steer_lab.offline.export import export_actor, write_manifest
 from poe_steer_ros.core.scan import ScanBinning
 from poe_steer_ros.core.support import DEFAULT_K, DEFAULT_POINTS, SupportAwareActor, SupportModel
+from poe_steer_ros.core.torch_actor import GaussianMLP
 from poe_steer_ros.ros.adapters import laser_scan_to_state
 from sensor_msgs.msg import LaserScan
 import torch
