@@ -10,10 +10,10 @@ import numpy as np
 from poe_steer_lab.offline.export import export_actor
 from poe_steer_lab.ros.client import RosClient
 from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
-from poe_steer_ros.core.torch_actor import GaussianMLP
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, Provenance, StdKind
 from poe_steer_ros.core.support import SupportModel
+from poe_steer_ros.core.torch_actor import GaussianMLP
 import pytest
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import LaserScan

@@ -98,7 +98,7 @@ def _print_actor(actor: FrozenActor, args: argparse.Namespace) -> None:
         print('std       does not depend on the state: PoE weights will not vary with it')
     support = actor.support
     if support is None:
-        print('support   none: no model of the training data; the std is the actor\'s own')
+        print("support   none: no model of the training data; the std is the actor's own")
     else:
         print(f'support   {actor.manifest.support.file}: k-NN over {support.points.shape[0]} '
               f'training observations, k {support.k}, reference distance '

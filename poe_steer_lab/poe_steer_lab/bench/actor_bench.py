@@ -27,7 +27,6 @@ from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelFormat,
                                          Normalization, ObservationSpec, OutputSpec, Provenance,
                                          StdKind)
-from poe_steer_lab.offline.export import export_actor, write_manifest
 from poe_steer_ros.core.scan import ScanBinning
 from poe_steer_ros.core.support import DEFAULT_K, DEFAULT_POINTS, SupportAwareActor, SupportModel
 from poe_steer_ros.core.torch_actor import GaussianMLP

@@ -1,5 +1,5 @@
 """
-Which actor should the node load by default: the blind one or the one that sees?
+Closed-loop comparison that chose the default actor: the blind one or the one that sees.
 
 In-process closed loop (``offline.rollout``), the node's own settings from ``config/steer.yaml``
 (rule, weight, pose prior, envelope, rate limits), one episode per goal from rest at the world's
@@ -147,7 +147,7 @@ CONFIGURATIONS = (
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the comparison of the shipped actors on the default and moved-obstacle worlds."""
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or '').split('\n\n')[0])
     parser.add_argument('--models', type=pathlib.Path,
                         default=share_file('models', 'default_actor.pt.yaml').parent)
     parser.add_argument('--quick', action='store_true', help='the default world only')
