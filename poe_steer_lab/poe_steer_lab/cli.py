@@ -9,6 +9,7 @@ them. Heavy modules (ROS, training, evaluation) are imported inside their handle
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pathlib
 import sys
 from typing import Any, Callable, Sequence
@@ -84,6 +85,9 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument('--report-dir', type=pathlib.Path, default=None,
                         help='folder of <name>.train.yaml and <name>_trajectories.png '
                              '(default: --out)')
+    parser.add_argument('--seeing', action='store_true',
+                        help='train the actor that sees: scan features instead of the pose, '
+                             'data from random obstacle layouts, a support model in the bundle')
     parser.set_defaults(handler=_train)
 
 
@@ -99,7 +103,10 @@ def _seed(text: str) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from poe_steer_lab.offline.train import format_summary, train, TrainConfig  # d3rlpy: on use
-    config = TrainConfig.quick(args.seed) if args.quick else TrainConfig(seed=args.seed)
+    if args.quick:
+        config = dataclasses.replace(TrainConfig.quick(args.seed), seeing=args.seeing)
+    else:
+        config = (TrainConfig.seeing_actor if args.seeing else TrainConfig)(seed=args.seed)
     result = train(config, args.out, args.name, args.report_dir)
     print(format_summary(result))
     print(f'\nactor: {result.manifest_path}\nreport: {result.report_path}\n'

@@ -15,7 +15,7 @@ import torch
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 DEFAULT_MANIFEST = (Path(__file__).resolve().parents[2] / 'poe_steer_ros' / 'models'
-                    / 'default_actor.pt.yaml')
+                    / 'seeing_actor.pt.yaml')
 REAL_TIME_FACTOR = 2.0
 GOAL_TOLERANCE_M = 0.3
 TIME_BOUND_S = 30.0

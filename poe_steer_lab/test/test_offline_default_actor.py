@@ -1,4 +1,4 @@
-"""The shipped default actor: certified, small, in steer.yaml, competent in its region."""
+"""The shipped blind actor: certified, small, limits as in steer.yaml, competent in its region."""
 
 from __future__ import annotations
 
@@ -63,9 +63,10 @@ def test_it_loads_with_the_layout_bounds_and_provenance_the_node_expects(
     assert manifest.provenance.extra['dataset_details']['transitions'] > 0
 
 
-def test_steer_yaml_points_at_it_with_matching_limits() -> None:
+def test_steer_yaml_limits_match_it_and_it_stays_the_blind_choice() -> None:
     parameters = steer_parameters()
-    assert parameters['actor.manifest'] == 'models/default_actor.pt.yaml'
+    assert parameters['actor.manifest'] == 'models/seeing_actor.pt.yaml'
+    assert 'default_actor.pt.yaml' in (PACKAGE / 'config' / 'steer.yaml').read_text()
     assert parameters['limits.command_low'] == list(COMMAND_LOW)
     assert parameters['limits.command_high'] == list(COMMAND_HIGH)
     assert parameters['control.rate_hz'] == pytest.approx(20.0)

@@ -9,6 +9,8 @@ The node reads its parameters from ``params_file`` (default: the package's confi
 a file that does not exist stops the launch) and is remapped for a mobile base: it reads
 ``odom`` and writes ``cmd_vel``. ``managed:=true`` starts the lifecycle variant, which waits
 unconfigured for ``ros2 lifecycle set /poe_steer configure`` (and ``activate``) or a manager.
+An actor that sees also reads ``scan`` (sensor_msgs/LaserScan), which the simulators publish
+under that name.
 """
 
 import os

@@ -59,7 +59,8 @@ def _inspect(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(f'manifest  {manifest_path}')
     print(manifest.to_yaml())
-    for model_file in manifest.model_files:
+    certified = (*manifest.model_files, *([manifest.support] if manifest.support else []))
+    for model_file in certified:
         try:
             _, actual = read_model_file(manifest, model_file)
         except ActorLoadError as err:
@@ -95,6 +96,13 @@ def _print_actor(actor: FrozenActor, args: argparse.Namespace) -> None:
         print('std       depends on the state')
     else:
         print('std       does not depend on the state: PoE weights will not vary with it')
+    support = actor.support
+    if support is None:
+        print("support   none: no model of the training data; the std is the actor's own")
+    else:
+        print(f'support   {actor.manifest.support.file}: k-NN over {support.points.shape[0]} '
+              f'training observations, k {support.k}, reference distance '
+              f'{support.reference:.3f} ({support.quantile:g} quantile)')
     print(f'device    {actor.device} (requested {args.device}), threads {args.threads}')
     print(f'warm-up   {actor.warmup_latency_s or "none"}')
     if args.iterations > 0:

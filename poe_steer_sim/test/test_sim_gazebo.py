@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ElementTree
 
 import mujoco
 import numpy as np
-from poe_steer_sim.diff_drive import build_mjcf, COMMAND_HIGH, COMMAND_LOW, \
+from poe_steer_sim.diff_drive import build_mjcf, COMMAND_HIGH, COMMAND_LOW, GEOMETRY, LIDAR, \
     WHEEL_JOINT_NAMES
 from poe_steer_sim.gazebo_world import build_sdf, GZ_TOPICS, ROBOT_MODEL_NAME
 from poe_steer_sim.mujoco_sim_node import BASE_FRAME, Direction, ODOM_FRAME, TOPICS
@@ -22,6 +22,7 @@ GZ_TYPE_OF_ROS_TYPE = {  # the ros_gz_bridge message mappings the bridge config 
     'geometry_msgs/msg/Twist': 'gz.msgs.Twist',
     'nav_msgs/msg/Odometry': 'gz.msgs.Odometry',
     'sensor_msgs/msg/JointState': 'gz.msgs.Model',
+    'sensor_msgs/msg/LaserScan': 'gz.msgs.LaserScan',
 }
 BRIDGE_DIRECTION = {Direction.PUBLISH: 'GZ_TO_ROS', Direction.SUBSCRIBE: 'ROS_TO_GZ'}
 
@@ -147,3 +148,21 @@ def test_bridge_mirrors_every_topic_of_the_mujoco_node() -> None:
         assert entry['gz_type_name'] == GZ_TYPE_OF_ROS_TYPE[spec.type_name]
         assert entry['direction'] == BRIDGE_DIRECTION[spec.direction]
         assert entry['gz_topic_name'] == GZ_TOPICS[role]
+
+
+def test_lidar_equals_the_mujoco_lidar(sdf_world: ElementTree.Element,
+                                       robot: ElementTree.Element) -> None:
+    assert sdf_world.find("plugin[@filename='gz-sim-sensors-system']") is not None
+    sensor = robot.find("link[@name='base_link']/sensor[@type='gpu_lidar']")
+    assert sensor is not None
+    assert sensor.findtext('topic') == GZ_TOPICS['scan']
+    assert float(sensor.findtext('update_rate')) == LIDAR.rate_hz
+    assert numbers(sensor.findtext('pose'))[2] + GEOMETRY.wheel_radius_m == \
+        pytest.approx(LIDAR.height_m)
+    horizontal = sensor.find('lidar/scan/horizontal')
+    angles = LIDAR.geometry().angles()
+    assert int(horizontal.findtext('samples')) == LIDAR.rays
+    assert float(horizontal.findtext('min_angle')) == pytest.approx(angles[0])
+    assert float(horizontal.findtext('max_angle')) == pytest.approx(angles[-1])
+    assert float(sensor.findtext('lidar/range/min')) == LIDAR.range_min_m
+    assert float(sensor.findtext('lidar/range/max')) == LIDAR.range_max_m

@@ -17,6 +17,7 @@ import torch
 BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('core', core_bench.run),
     ('actor', actor_bench.run),
+    ('scan features and support model', actor_bench.perception_run),
     ('simulation', sim_bench.run),
     ('control tick through DDS', dds_bench.run),
     ('startup', startup_bench.run),

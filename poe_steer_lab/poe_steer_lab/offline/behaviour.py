@@ -83,7 +83,7 @@ class NavigationField:
                        max(1, int((bounds.y_max_m - bounds.y_min_m) / resolution_m)))
         xs = self._origin[0] + resolution_m * np.arange(self._shape[0])
         ys = self._origin[1] + resolution_m * np.arange(self._shape[1])
-        clearance = np.array([[world.clearance(x, y) for y in ys] for x in xs])
+        clearance = world.clearance(xs[:, None], ys[None, :])
         cost = cost_shape.cost(clearance).ravel()
         index = np.arange(cost.size).reshape(self._shape)
         sources, targets, weights = [], [], []

@@ -18,7 +18,8 @@ import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.interfaces import (array_key, BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW,
                                            joint_position_key, joint_velocity_key, Space)
-from sensor_msgs.msg import JointState
+from poe_steer_ros.core.scan import ScanBinning, ScanError, ScanGeometry
+from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import Float64MultiArray
 
 if TYPE_CHECKING:  # the steerer (numba kernels) is not needed to convert messages
@@ -117,6 +118,27 @@ def joint_state_to_state(message: JointState) -> dict[str, float]:
 def array_to_state(message: Float64MultiArray) -> dict[str, float]:
     """Raw observation slots ``array.<i>``."""
     return {array_key(index): float(value) for index, value in enumerate(message.data)}
+
+
+def laser_scan_to_state(message: LaserScan, binning: ScanBinning) -> dict[str, float]:
+    """
+    Scan sector features ``scan.<i>`` of a LaserScan (``core.scan``).
+
+    :raises MessageError: for NaN ranges, an angle layout that leaves a sector without a ray, or
+        ``angle_max`` that disagrees with ``angle_min``, ``angle_increment`` and the range count.
+    """
+    count = len(message.ranges)
+    geometry = ScanGeometry(message.angle_min, message.angle_increment, count)
+    expected_max = message.angle_min + message.angle_increment * (count - 1)
+    if count and not math.isclose(message.angle_max, expected_max, abs_tol=1e-3):
+        raise MessageError(f'scan has {count} ranges from {message.angle_min:.4f} rad every '
+                           f'{message.angle_increment:.5f} rad, which ends at '
+                           f'{expected_max:.4f} rad, but angle_max is {message.angle_max:.4f}')
+    try:
+        return binning.state(geometry, np.asarray(message.ranges), message.range_min,
+                             message.range_max)
+    except ScanError as error:
+        raise MessageError(str(error)) from None
 
 
 STATE_CONVERTERS = {StateType.ODOMETRY: odometry_to_state,

@@ -265,6 +265,12 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec('control.stamp_tolerance_s', 0.05, 'State stamped more than this, s, after '
                   "the node clock's now is stale (clocks never agree exactly). At most "
                   'limits.stamp_tolerance_max_s.', low=0.0, high=STAMP_TOLERANCE_MAX_S),
+    ParameterSpec('scan.max_age_s', 0.3, 'A scan older than this, s, is stale: the safe '
+                  'command is sent (actors with scan.<i> fields only).', low=0.001, high=3600.0),
+    ParameterSpec('support.std_gain', 1.0, "Off the actor's training support, its std is "
+                  'widened by 1 + gain * (distance ratio - 1), so the prior takes over there '
+                  '(actors with a support model only); 0: the score is published, the std '
+                  'left alone.', low=0.0, high=1000.0),
     ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '
                   'missing: zero (stop), or hold the last command for at most '
                   'limits.hold_max_s, then zero. Shutdown always sends zero.',

@@ -11,6 +11,10 @@ and steers as soon as it starts, and ``ManagedSteerNode`` (``steer_lifecycle_nod
 lifecycle node whose transitions a lifecycle manager or ``ros2 lifecycle set`` drives:
 configure loads, verifies and warms up the actor; activate starts commanding; deactivate sends
 the safe command and stops; cleanup releases the actor; shutdown does both.
+
+Actors that observe more than the state topic (a range scan) get their other inputs from the
+topics ``ros.inputs`` names, assembled by its rule; actors whose bundle holds a support model
+get their std widened off support (``core.support``).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.priors import goal_problem, LearnedPrior
 from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
+from poe_steer_ros.core.support import SupportAwareActor
 from poe_steer_ros.ros import adapters
+from poe_steer_ros.ros.inputs import InputAssembly, InputSource, required_sources, STATE_INPUT
 from poe_steer_ros.ros.node_main import run_node, StartupError
 from poe_steer_ros.ros.parameters import declare, plain, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
@@ -130,6 +136,7 @@ class SteeringLogic:
         """Declare every parameter and hook the set callbacks; nothing is loaded yet."""
         self._values = declare(self)
         self._steerer: Steerer | None = None
+        self._support: SupportAwareActor | None = None
         self._commanding = False
         self._commanding_since = 0.0
         self._entities: list[Any] = []
@@ -138,7 +145,10 @@ class SteeringLogic:
 
     def _configure(self) -> None:
         """Load, verify and warm up the actor; build the steerer and every ROS entity."""
-        self._actor = TimedActor(self._load_actor())
+        frozen = self._load_actor()
+        self._support = None if frozen.support is None else SupportAwareActor(
+            frozen, frozen.support, self._values['support.std_gain'])
+        self._actor = TimedActor(self._support or frozen)
         self._action_names = list(self._actor.manifest.action.names)
         self._state_type = adapters.StateType(self._values['state.type'])
         self._command_type = adapters.CommandType(self._values['command.type'])
@@ -160,7 +170,11 @@ class SteeringLogic:
         if self._steerer.std_warning:
             self.get_logger().warning(self._steerer.std_warning)
 
-        self._required_keys = self._actor.observation_layout.required_state_keys
+        self._sources = required_sources(self._actor.manifest.observation.fields)
+        self._inputs = InputAssembly([source.name for source in self._sources])
+        self._required_keys = [
+            key for key in self._actor.observation_layout.required_state_keys
+            if not any(key.startswith(source.prefix) for source in self._sources)]
         self._array_size = sum(key.startswith('array.') for key in self._required_keys)
         self._state: LatestState | None = None
         self._state_rejection = ''
@@ -190,7 +204,8 @@ class SteeringLogic:
                                      QoSProfile(depth=1), qos_overriding_options=overrides),
             self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior,
                                      QoSProfile(depth=1), qos_overriding_options=overrides),
-            self.create_service(srv.Trigger, '~/clear_goal', self._on_clear_goal)]
+            self.create_service(srv.Trigger, '~/clear_goal', self._on_clear_goal),
+            *(self._subscribe_input(source, overrides) for source in self._sources)]
         self._period_s = 1.0 / self._values['control.rate_hz']
         max_status_rate_hz = self._values['status.max_rate_hz']
         self._status_period_s = 1.0 / max_status_rate_hz if max_status_rate_hz > 0.0 else 0.0
@@ -206,7 +221,9 @@ class SteeringLogic:
             f'sha256 {self._actor.sha256[:12]}... '
             f'on {self._actor.device}, warm-up median '
             f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
-            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}')
+            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}; '
+            f'inputs {[STATE_INPUT, *self._inputs.names]}; support model '
+            f'{"none (std as the actor gives it)" if self._support is None else "loaded"}')
 
     def _start_commanding(self) -> None:
         """Steer from the next tick on."""
@@ -243,6 +260,7 @@ class SteeringLogic:
             destroy[type(entity).__name__](entity)
         self._entities = []
         self._steerer = None
+        self._support = None
         self._actor = None
 
     # Start-up -----------------------------------------------------------------------------
@@ -265,6 +283,23 @@ class SteeringLogic:
             self.get_logger().warning(f'actor.bundle_sha256 is not set: the bundle {bundle} is '
                                       'not pinned (any manifest edit would run)')
         return actor
+
+    def _subscribe_input(self, source: InputSource, overrides: QoSOverridingOptions) -> Any:
+        """Subscribe to one observation input; its messages are converted and stored."""
+        convert = source.make_converter(self._actor.manifest.observation)
+
+        def on_message(message: Any) -> None:
+            try:
+                values = convert(message)
+            except adapters.MessageError as error:
+                self._counters[f'{source.name}_rejected'] += 1
+                self.get_logger().warning(f'{source.name} rejected: {error}',
+                                          throttle_duration_sec=LOG_THROTTLE_S)
+                return
+            self._inputs.store(source.name, values, self._now_s())
+
+        return self.create_subscription(source.message_type, source.name, on_message,
+                                        qos_profile_sensor_data, qos_overriding_options=overrides)
 
     def _envelope(self) -> SafetyEnvelope:
         try:
@@ -402,6 +437,8 @@ class SteeringLogic:
         """Record accepted values; the next tick swaps the steering config in atomically."""
         for parameter in parameters:
             self._values[parameter.name] = _listed(parameter.value)
+        if self._support is not None:
+            self._support.gain = self._values['support.std_gain']
         self._pending_config = steering_config(self._values)
 
     def _goal_problem(self, goal: Sequence[float], prior: Any) -> str:
@@ -490,16 +527,19 @@ class SteeringLogic:
         state, goal = self._state, self._values['goal']
         state_age_s = self._state_age_s(now_s)
         telemetry: Telemetry | None = None
-        stale = self._is_stale(now_s)
+        stale_inputs = self._stale_inputs(now_s)
+        stale = bool(stale_inputs)
         detail = self._state_rejection
         if stale:
             self._warn_stale_state(state_age_s)
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
-            detail = detail or ('no goal set' if not goal else 'state stale or missing')
+            detail = detail or ('no goal set' if not goal else
+                                f'{", ".join(stale_inputs)} stale or missing')
         else:
             try:
-                command, telemetry = self._steerer.step(state.values, np.asarray(goal), now_s)
+                command, telemetry = self._steerer.step(self._inputs.merged(state.values),
+                                                        np.asarray(goal), now_s)
                 self._actor_latencies.append(self._actor.last_latency_s)
             except (KeyError, ValueError, RuntimeError, ArithmeticError) as error:
                 self._counters['tick_errors'] += 1
@@ -510,7 +550,7 @@ class SteeringLogic:
         self._counters['stale_ticks'] += stale
         self._publish_command(command, state.stamp if telemetry is not None else None)
         if self._status_due(now_s, telemetry):
-            self._publish_status(command, telemetry, state, state_age_s, stale, detail,
+            self._publish_status(command, telemetry, state, state_age_s, stale_inputs, detail,
                                  tick_start)
         self._tick_work.append(time.perf_counter() - tick_start)
 
@@ -540,7 +580,7 @@ class SteeringLogic:
         if not self._commanding:
             return
         now_s = self._now_s()
-        if self._is_stale(now_s):
+        if self._stale_inputs(now_s):
             self._on_tick(now_s)
 
     def _state_age_s(self, now_s: float) -> float:
@@ -559,6 +599,13 @@ class SteeringLogic:
         return state is None or self._freshness.is_stale(
             now_s, state.arrival_s, state.stamp_s, self._values['control.state_timeout_s'],
             self._values['control.stamp_tolerance_s'])
+
+    def _stale_inputs(self, now_s: float) -> list[str]:
+        """Return the inputs that must not be used now (``ros.inputs``' rule), state first."""
+        stale = [STATE_INPUT] if self._is_stale(now_s) else []
+        max_ages = {source.name: self._values[source.max_age_parameter]
+                    for source in self._sources}
+        return stale + self._inputs.stale(now_s, max_ages)
 
     def _status_due(self, now_s: float, telemetry: Telemetry | None) -> bool:
         """
@@ -586,21 +633,26 @@ class SteeringLogic:
         self._command_publisher.publish(message)
 
     def _publish_status(self, command: np.ndarray, telemetry: Telemetry | None,
-                        state: LatestState | None, state_age_s: float, stale: bool,
-                        detail: str, tick_start: float) -> None:
+                        state: LatestState | None, state_age_s: float,
+                        stale_inputs: list[str], detail: str, tick_start: float) -> None:
         config = self._steerer.config
         status = SteeringStatus(
             rule=config.rule.value, kl_budget=config.kl_budget,
             prior_type=config.prior.type.value, action_names=self._action_names,
             command=command.tolist(), goal=list(self._values['goal']),
-            state_age_s=state_age_s, stale_state=bool(stale),
-            state_rejected=bool(self._state_rejection), detail=detail,
-            actor_sha256=self._actor.sha256)
+            state_age_s=state_age_s, stale_state=bool(stale_inputs),
+            stale_inputs=stale_inputs, state_rejected=bool(self._state_rejection),
+            detail=detail, actor_sha256=self._actor.sha256, actor_support=math.nan,
+            actor_std_scale=1.0)
         status.header.stamp = self.get_clock().now().to_msg()
         status.header.frame_id = state.frame_id if state else ''
         if telemetry is not None:
             adapters.fill_status(status, telemetry)
             status.actor_latency_s = self._actor.last_latency_s
+            support = self._support.last if self._support is not None else None
+            if support is not None:
+                status.actor_support = support.support
+                status.actor_std_scale = support.std_scale
         status.tick_latency_s = time.perf_counter() - tick_start
         self._status_publisher.publish(status)
 
@@ -608,11 +660,13 @@ class SteeringLogic:
         starts = np.diff(np.asarray(self._tick_starts))
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
-        stale = self._is_stale(self._now_s())
+        stale_inputs = self._stale_inputs(self._now_s())
+        stale = bool(stale_inputs)
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
         if stale:
-            level, message = DiagnosticStatus.WARN, 'state stale or missing: safe command sent'
+            level, message = DiagnosticStatus.WARN, (f'{", ".join(stale_inputs)} stale or '
+                                                     'missing: safe command sent')
         elif missed:
             level, message = DiagnosticStatus.WARN, f'{missed} control deadlines missed'
         values = {
