@@ -197,7 +197,7 @@ def test_goal_pose_from_rviz_retargets(driver) -> None:
 
 @pytest.mark.parametrize('values, reason', [
     ({'steering.alpha': 1.5}, 'range'),
-    ({'steering.alpha': 'high'}, 'type'),
+    ({'steering.alpha': 'high'}, 'expects a number'),
     ({'steering.rule': 'fastest'}, 'fastest'),
     ({'goal': [1.0, 2.0, 3.0, 4.0]}, 'goal'),
     ({'goal': [1.0, float('nan')]}, 'finite'),
