@@ -12,8 +12,8 @@ from typing import Iterator
 
 from poe_steer_ros.ros.parameters import SPECS
 import pytest
-from ros2_tools import (HAVE_TOOLS, Launch, param_set, parameter, process_environment, ros2,
-                        SKIP_REASON, start, wait_for)
+from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, param_set, parameter, process_environment,
+                        ros2, SKIP_REASON, start, wait_for)
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.skipif(not HAVE_TOOLS, reason=SKIP_REASON),
@@ -25,7 +25,7 @@ def steer(tmp_path_factory) -> Iterator[Launch]:
     """README: ``ros2 launch poe_steer_ros steer.launch.py`` (default parameters and actor)."""
     log = tmp_path_factory.mktemp('steer') / 'launch.log'
     with Launch('ros2 launch poe_steer_ros steer.launch.py', log) as launch:
-        yield start(launch)
+        yield start(launch, ready=COMMANDING)
 
 
 def test_steer_launch_wires_the_node(steer) -> None:
@@ -145,5 +145,5 @@ def test_missing_state_is_warned_naming_the_topic(steer) -> None:
     ros2('ros2 param set /poe_steer goal "[4.0, 1.5]"')
     ros2('timeout 5 ros2 topic pub -r 20 /odom nav_msgs/msg/Odometry '
          '"{header: {frame_id: odom}, pose: {pose: {orientation: {w: 1.0}}}}"', check=False)
-    wait_for(lambda: 'state on /odom stopped' in steer.output(), 30.0,
+    wait_for(lambda: 'state on /odom is stale' in steer.output(), 30.0,
              f'the stopped-state warning:\n{steer.output()}')

@@ -531,7 +531,7 @@ class SteeringLogic:
         stale = bool(stale_inputs)
         detail = self._state_rejection
         if stale:
-            self._warn_stale_state(state_age_s)
+            self._warn_stale_state(now_s, state_age_s)
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
             detail = detail or ('no goal set' if not goal else
@@ -560,8 +560,8 @@ class SteeringLogic:
             self._steerer.update_config(self._pending_config, now_s)
             self._pending_config = None
 
-    def _warn_stale_state(self, state_age_s: float) -> None:
-        """Say on the console, throttled, that state is missing or stopped, naming the topic."""
+    def _warn_stale_state(self, now_s: float, state_age_s: float) -> None:
+        """Say on the console, throttled, that state is missing or stale, naming the topic."""
         waited_s = time.monotonic() - self._commanding_since
         if waited_s < NO_STATE_WARNING_S:
             return
@@ -570,9 +570,11 @@ class SteeringLogic:
             message = (f'no state received on {topic} in {waited_s:.0f} s since activation: '
                        'sending the safe command (is the state topic remapped and published?)')
         else:
-            message = (f'state on {topic} stopped ({state_age_s:.1f} s old, the timeout is '
-                       f"{self._values['control.state_timeout_s']:g} s): sending the safe "
-                       'command')
+            stamp_s = self._state.stamp_s
+            stamped = '' if stamp_s is None else f', stamped {now_s - stamp_s:.1f} s before now'
+            message = (f'state on {topic} is stale (arrived {state_age_s:.1f} s ago{stamped}; '
+                       f"timeout {self._values['control.state_timeout_s']:g} s): sending the "
+                       'safe command (stopped publishing, or a clock mismatch: use_sim_time?)')
         self.get_logger().warning(message, throttle_duration_sec=NO_STATE_THROTTLE_S)
 
     def _on_watchdog(self) -> None:
