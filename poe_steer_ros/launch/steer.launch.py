@@ -7,10 +7,10 @@ Start the steering node on a robot.
 
 The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml;
 a file that does not exist stops the launch) and is remapped for a mobile base: it reads
-``odom`` and writes ``cmd_vel``. ``managed:=true`` starts the lifecycle variant, which waits
-unconfigured for ``ros2 lifecycle set /poe_steer configure`` (and ``activate``) or a manager.
-An actor that sees also reads ``scan`` (sensor_msgs/LaserScan), which the simulators publish
-under that name.
+``odom`` and writes ``cmd_vel``. An actor that sees also reads ``scan``
+(sensor_msgs/LaserScan), which the simulators publish under that name. ``managed:=true``
+starts the lifecycle variant, which waits unconfigured for
+``ros2 lifecycle set /poe_steer configure`` (and ``activate``) or a manager.
 """
 
 import os

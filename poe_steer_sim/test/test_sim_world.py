@@ -10,7 +10,7 @@ import sys
 from hypothesis import given, settings, strategies as st
 import numpy as np
 from poe_steer_sim.world import Arena, BoxObstacle, CylinderObstacle, default_world, \
-    load_world, package_config_path, World
+    LayoutConfig, load_world, package_config_path, random_layout, World
 import pytest
 import yaml
 
@@ -149,3 +149,21 @@ def test_sim_environments_import_without_ros() -> None:
         filter(None, [str(pathlib.Path(__file__).resolve().parents[1]),
                       os.environ.get('PYTHONPATH')])))
     subprocess.run([sys.executable, '-c', code], env=env, check=True)
+
+
+def test_random_layouts_are_seeded_inside_the_arena_and_leave_gaps() -> None:
+    base = default_world()
+    config = LayoutConfig()
+    first = random_layout(np.random.default_rng(3), base, config)
+    assert first == random_layout(np.random.default_rng(3), base, config)
+    for seed in range(20):
+        world = random_layout(np.random.default_rng(seed), base, config)
+        assert config.obstacles[0] <= len(world.obstacles) <= config.obstacles[1]
+        arena = world.arena
+        width = arena.x_max_m - arena.x_min_m
+        assert 0.7 * 7.0 - 1e-9 <= width <= 1.2 * 7.0 + 1e-9
+        for index, obstacle in enumerate(world.obstacles):
+            assert arena.contains(obstacle.x_m, obstacle.y_m)
+            others = World(world.start_pose, world.goal_region,
+                           world.obstacles[:index] + world.obstacles[index + 1:], arena)
+            assert others.clearance(obstacle.x_m, obstacle.y_m) > config.min_gap_m

@@ -150,10 +150,10 @@ class TrainConfig:
         """
         Return the recipe of the shipped seeing actor.
 
-        Half-width networks and 5000 CQL steps: its 18 inputs carry no layout to memorise, and
+        Half-width networks and 3000 CQL steps: its 18 inputs carry no layout to memorise, and
         the budget has to fit a shared 2-core machine.
         """
-        return cls(seed=seed, seeing=True, n_steps=5000, actor_hidden=(128, 128),
+        return cls(seed=seed, seeing=True, n_steps=3000, actor_hidden=(128, 128),
                    critic_hidden=(128, 128))
 
     def dataset_config(self) -> DatasetConfig:

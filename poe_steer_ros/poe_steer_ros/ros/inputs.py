@@ -16,8 +16,9 @@ Assembly rule, applied at every control tick (``InputAssembly``):
   node clock; a message that cannot be converted (NaN readings, wrong sizes) is refused and the
   previous one stays until it ages out;
 * each input has its own age limit (the state: ``control.state_timeout_s``; the scan:
-  ``scan.max_age_s``); an input older than its limit, not received yet, or stamped in the future
-  of the node clock (a clock jump back) is stale;
+  ``scan.max_age_s``); an input older than its limit by arrival on the node clock, not received
+  yet, or arrived after the node clock's now (a clock jump back) is stale. The state is also
+  judged by its own header stamp (``core.safety.StateFreshness``); other inputs by arrival;
 * the tick uses the latest of every input, merged into one state (keys never overlap: each
   prefix has one source). Inputs are aligned by age, not interpolated: with every input within
   its limit, no two differ by more than the larger limit. Any stale input makes the tick send
@@ -107,7 +108,7 @@ class InputAssembly:
                 for name, latest in self._latest.items()}
 
     def stale(self, now_s: float, max_ages_s: dict[str, float]) -> list[str]:
-        """Return the inputs older than their limit, missing, or from the future."""
+        """Return the inputs older than their limit, missing, or arrived after ``now_s``."""
         return [name for name, age in self.ages_s(now_s).items()
                 if not 0.0 <= age <= max_ages_s[name]]
 

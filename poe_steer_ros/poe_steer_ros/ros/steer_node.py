@@ -4,17 +4,15 @@ The steering node ``poe_steer``: state and goals in, steered commands out.
 One class of logic owns the ROS side only: parameters, subscriptions, publishers, timers and
 QoS. Everything numeric happens in ``core.steerer.Steerer``, called once per control tick with
 the latest state; messages are converted in ``ros.adapters``. Callbacks store what arrived and
-return; the control timer does the work.
+return; the control timer does the work. Actors that observe more than the state topic (a range
+scan) get their other inputs from the topics ``ros.inputs`` names, assembled by its rule; actors
+whose bundle holds a support model get their std widened off support (``core.support``).
 
 Two fronts share that logic: ``SteerNode`` (``steer_node``), a plain node that loads its actor
 and steers as soon as it starts, and ``ManagedSteerNode`` (``steer_lifecycle_node``), a
 lifecycle node whose transitions a lifecycle manager or ``ros2 lifecycle set`` drives:
 configure loads, verifies and warms up the actor; activate starts commanding; deactivate sends
 the safe command and stops; cleanup releases the actor; shutdown does both.
-
-Actors that observe more than the state topic (a range scan) get their other inputs from the
-topics ``ros.inputs`` names, assembled by its rule; actors whose bundle holds a support model
-get their std widened off support (``core.support``).
 """
 
 from __future__ import annotations
@@ -299,7 +297,8 @@ class SteeringLogic:
             self._inputs.store(source.name, values, self._now_s())
 
         return self.create_subscription(source.message_type, source.name, on_message,
-                                        qos_profile_sensor_data, qos_overriding_options=overrides)
+                                        qos_profile_sensor_data,
+                                        qos_overriding_options=overrides)
 
     def _envelope(self) -> SafetyEnvelope:
         try:
@@ -530,8 +529,11 @@ class SteeringLogic:
         stale_inputs = self._stale_inputs(now_s)
         stale = bool(stale_inputs)
         detail = self._state_rejection
-        if stale:
+        if STATE_INPUT in stale_inputs:
             self._warn_stale_state(now_s, state_age_s)
+        elif stale:
+            self.get_logger().warning(f'{", ".join(stale_inputs)} stale or missing: sending the '
+                                      'safe command', throttle_duration_sec=NO_STATE_THROTTLE_S)
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
             detail = detail or ('no goal set' if not goal else
