@@ -20,6 +20,7 @@ from ament_index_python.packages import get_package_share_directory
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path as PlannerPath
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
@@ -147,6 +148,8 @@ class SteerNode(Node):
         self.create_subscription(PoseStamped, 'goal_pose', self._on_goal_pose, QoSProfile(depth=1),
                                  qos_overriding_options=overrides)
         self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior, QoSProfile(depth=1),
+                                 qos_overriding_options=overrides)
+        self.create_subscription(PlannerPath, 'path', self._on_path, QoSProfile(depth=1),
                                  qos_overriding_options=overrides)
         self.add_on_set_parameters_callback(self._validate_parameters)
         self.add_post_set_parameters_callback(self._apply_parameters)
@@ -337,6 +340,18 @@ class SteerNode(Node):
                                       'with prior.type external',
                                       throttle_duration_sec=LOG_THROTTLE_S)
 
+    def _on_path(self, message: PlannerPath) -> None:
+        """Hand a planner's path (state frame) to the Steerer; prior.type path follows it."""
+        state_frame = self._state.frame_id if self._state else ''
+        try:
+            if message.header.frame_id and state_frame and message.header.frame_id != state_frame:
+                raise adapters.MessageError(f'frame {message.header.frame_id!r} is not the '
+                                            f'state frame {state_frame!r}')
+            self._steerer.set_path(adapters.path_to_points(message), self._now_s())
+        except (adapters.MessageError, ValueError) as error:
+            self.get_logger().warning(f'path rejected: {error}',
+                                      throttle_duration_sec=LOG_THROTTLE_S)
+
     # Control ------------------------------------------------------------------------------
 
     def _on_tick(self, now_s: float | None = None) -> None:
@@ -434,6 +449,7 @@ class SteerNode(Node):
             status.alpha, status.beta = telemetry.alpha, telemetry.beta
             status.kl_to_actor = telemetry.kl_to_actor
             status.prior_active = telemetry.prior_active
+            status.stalled = telemetry.stalled
             status.effective_prior_weight = telemetry.prior_weight.tolist()
             status.actor_mean = telemetry.actor_mean.tolist()
             status.actor_std = telemetry.actor_std.tolist()

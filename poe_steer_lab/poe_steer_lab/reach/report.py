@@ -1,0 +1,112 @@
+"""
+The goal-grid benchmark's report: a markdown table per world and a picture of outcomes per goal.
+
+Each world gets one row per configuration (success, collisions, training-region goals, time to
+goal, driven length against the planner's, mean prior weight) and a PNG with one panel per
+configuration in which every goal is coloured by its outcome.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+from typing import Sequence
+
+from matplotlib.figure import Figure
+import numpy as np
+from poe_steer_lab.eval.stats import paired_bootstrap
+from poe_steer_lab.plot import draw_world
+from poe_steer_lab.reach.benchmark import Outcome, WorldResult
+
+COLOURS = {'reached': 'tab:green', 'collision': 'tab:red', 'timeout': 'tab:orange'}
+
+
+def outcome_kind(outcome: Outcome) -> str:
+    """Return reached, collision or timeout."""
+    return 'reached' if outcome.success else 'collision' if outcome.collision else 'timeout'
+
+
+def _in_region(result: WorldResult) -> np.ndarray:
+    region = result.world.goal_region
+    return np.array([region.contains(*goal) for goal in result.goals])
+
+
+def _median(values: Sequence[float | None]) -> str:
+    kept = [value for value in values if value is not None]
+    return f'{np.median(kept):.2f}' if kept else '–'
+
+
+def world_table(result: WorldResult) -> str:
+    """Return the markdown table of one world: one row per configuration."""
+    inside = _in_region(result)
+    lines = ['| configuration | reached | collisions | timeouts | training region | outside | '
+             'median time to goal (s) | median driven / planned | mean prior weight |',
+             '| --- | --- | --- | --- | --- | --- | --- | --- | --- |']
+    for label, outcomes in result.outcomes.items():
+        success = np.array([o.success for o in outcomes])
+        collisions = sum(o.collision for o in outcomes)
+        timeouts = sum(outcome_kind(o) == 'timeout' for o in outcomes)
+        lines.append(
+            f'| {label} | {success.sum()}/{success.size} ({100 * success.mean():.0f} %) | '
+            f'{collisions} | {timeouts} | {success[inside].sum()}/{inside.sum()} | '
+            f'{success[~inside].sum()}/{(~inside).sum()} | '
+            f'{_median([o.time_to_goal_s for o in outcomes])} | '
+            f'{_median([o.path_ratio for o in outcomes])} | '
+            f'{np.mean([o.mean_prior_weight for o in outcomes]):.2f} |')
+    return '\n'.join(lines)
+
+
+def paired_line(result: WorldResult, treated: str, baseline: str, region_only: bool) -> str:
+    """Return the paired success difference of two configurations with a 95 % interval."""
+    mask = _in_region(result) if region_only else np.ones(len(result.goals), dtype=bool)
+    first = np.array([o.success for o in result.outcomes[treated]], dtype=float)[mask]
+    second = np.array([o.success for o in result.outcomes[baseline]], dtype=float)[mask]
+    where = 'training-region goals' if region_only else 'goals'
+    if first.size < 2:
+        return f'{treated} vs {baseline} on {where}: fewer than 2 goals'
+    comparison = paired_bootstrap(first, second)
+    return (f'{treated} vs {baseline} on {first.size} {where}: success difference '
+            f'{comparison.mean_difference:+.2f} (95 % interval {comparison.low:+.2f} to '
+            f'{comparison.high:+.2f}, {comparison.verdict.value})')
+
+
+def plot_world(result: WorldResult, path: pathlib.Path, columns: int = 3) -> pathlib.Path:
+    """Draw one panel per configuration: each goal coloured by outcome, unreachable ones grey."""
+    labels = list(result.outcomes)
+    rows = math.ceil(len(labels) / columns)
+    figure = Figure(figsize=(5.2 * columns, 3.9 * rows))
+    for index, label in enumerate(labels):
+        axes = figure.add_subplot(rows, columns, index + 1)
+        draw_world(axes, result.world)
+        for kind, colour in COLOURS.items():
+            goals = [o.goal for o in result.outcomes[label] if outcome_kind(o) == kind]
+            if goals:
+                axes.scatter(*np.array(goals).T, s=28, color=colour, label=kind, zorder=3)
+        if result.unreachable:
+            axes.scatter(*np.array(result.unreachable).T, s=20, marker='x', color='0.6',
+                         label='unreachable', zorder=3)
+        success = np.mean([o.success for o in result.outcomes[label]])
+        axes.set_title(f'{label}: {100 * success:.0f} %', fontsize=10)
+        if index == 0:
+            axes.legend(loc='lower left', fontsize=7)
+    figure.suptitle(f'{result.name}: outcome per goal, from rest at the start pose')
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    return path
+
+
+def plot_trajectories(result: WorldResult, labels: Sequence[str], path: pathlib.Path
+                      ) -> pathlib.Path:
+    """Draw the driven paths of the given configurations, one panel each."""
+    figure = Figure(figsize=(5.2 * len(labels), 3.9))
+    for index, label in enumerate(labels):
+        axes = figure.add_subplot(1, len(labels), index + 1)
+        draw_world(axes, result.world)
+        for outcome in result.outcomes[label]:
+            colour = COLOURS[outcome_kind(outcome)]
+            axes.plot(*np.array(outcome.trajectory).T, color=colour, linewidth=0.7, alpha=0.7)
+        axes.set_title(label, fontsize=10)
+    figure.suptitle(f'{result.name}: driven paths (green reached, red collision, orange timeout)')
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    return path
