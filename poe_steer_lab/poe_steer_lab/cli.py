@@ -202,7 +202,8 @@ def _add_reach(subparsers: Any) -> None:
                         help='one more configuration: node parameters over config/steer.yaml')
     parser.add_argument('--steer-yaml', type=pathlib.Path,
                         default=pathlib.Path('poe_steer_ros/config/steer.yaml'),
-                        help="the node's parameter file (default: poe_steer_ros/config/steer.yaml)")
+                        help="the node's parameter file (default: "
+                             'poe_steer_ros/config/steer.yaml)')
     parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('docs'),
                         help='folder of reach.md and its pictures (default: docs)')
     parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path('out/reach/cache'),

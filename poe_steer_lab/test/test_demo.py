@@ -9,9 +9,9 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 def test_demo_quick_scenario(tmp_path) -> None:
     segments = {segment.name: segment for segment in run_demo(tmp_path, quick=True)}
     print(summary_table(list(segments.values())))
-    in_region = segments['in region, poe alpha 0.5']
+    in_region = segments['in region, shipped']
     assert in_region.succeeded and in_region.goal == IN_REGION_GOAL
-    frozen, steered = segments['shifted, frozen'], segments['shifted, poe alpha 0.5']
+    frozen, steered = segments['shifted, frozen'], segments['shifted, shipped']
     assert frozen.goal == steered.goal == SHIFTED_GOAL
     assert steered.succeeded, 'steering did not bring the base to the shifted goal'
     assert steered.final_error_m <= frozen.final_error_m

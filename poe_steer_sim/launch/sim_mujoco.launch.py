@@ -3,8 +3,10 @@ Try the steering node in MuJoCo before touching hardware.
 
     ros2 launch poe_steer_sim sim_mujoco.launch.py [real_time_factor:=1.0] [params_file:=...]
 
-Starts the MuJoCo simulator node (``odom``, ``cmd_vel``, ``joint_states``, ``/clock``) and
-includes steer.launch.py on simulated time, so the steering node is wired exactly as on a robot.
+Starts the MuJoCo simulator node (``odom``, ``cmd_vel``, ``joint_states``, ``/clock``), the
+stand-in global planner (``path``, nav_msgs/Path, for ``prior.type: path``) on the same world,
+and includes steer.launch.py on simulated time, so the steering node is wired exactly as on a
+robot.
 Both nodes get the Fast DDS discovery profile (see ``poe_steer_ros.ros.discovery``).
 """
 
@@ -18,6 +20,8 @@ SIM_EXECUTABLE = 'mujoco_sim'
 SIM_NODE_NAME = 'mujoco_sim'
 SIM_PARAMS_FILE = ('config', 'sim_mujoco.yaml')
 """Relative to the package's share folder."""
+PLANNER_EXECUTABLE = 'path_planner'
+PLANNER_NODE_NAME = 'path_planner'
 
 
 def generate_launch_description():
@@ -42,6 +46,11 @@ def generate_launch_description():
              parameters=[os.path.join(share, *SIM_PARAMS_FILE),
                          {'real_time_factor': ParameterValue(
                              LaunchConfiguration('real_time_factor'), value_type=float)}],
+             additional_env=discovery_environment(os.path.join(steer_share, *DISCOVERY_PROFILE))),
+        # world_file comes from the simulator's parameter file, so both see the same world.
+        Node(package=PACKAGE, executable=PLANNER_EXECUTABLE, name=PLANNER_NODE_NAME,
+             output='screen', parameters=[os.path.join(share, *SIM_PARAMS_FILE),
+                                          {'use_sim_time': True}],
              additional_env=discovery_environment(os.path.join(steer_share, *DISCOVERY_PROFILE))),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(steer_share, 'launch', 'steer.launch.py')),

@@ -1,5 +1,5 @@
 """
-The goal-grid benchmark: is every goal the planner can reach reached, under each configuration?
+The goal-grid benchmark: which goals the planner can reach each configuration reaches.
 
 For one world and one goal set, every goal the stand-in planner (``poe_steer_sim.navigation``)
 can reach from the start pose is tried once from rest at the start pose, per configuration

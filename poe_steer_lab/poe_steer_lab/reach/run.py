@@ -24,6 +24,7 @@ SHIPPED = 'shipped'
 FROZEN = 'frozen'
 PRIOR_ONLY = 'prior only'
 QUICK_GOALS = ((4.0, 1.5), (3.0, 0.5), (-1.0, 0.0))
+QUICK_NOTE = ' (quick mode: the numbers mean nothing)'
 
 _RULES: dict[str, dict[str, Any]] = {
     FROZEN: {'steering.rule': 'frozen'},
@@ -117,7 +118,7 @@ def _markdown(run: ReachRun, results: Sequence[WorldResult], rows: Sequence[Conf
     shipped = [row.label for row in rows if row.label.endswith(SHIPPED)]
     frozen = [row.label for row in rows if row.label.endswith(FROZEN)]
     lines = ['# Goal-grid benchmark (generated)', '',
-             f'Command: `{run.command}`{" (quick mode: the numbers mean nothing)" if run.quick else ""}; '
+             f'Command: `{run.command}`{QUICK_NOTE if run.quick else ""}; '
              f'{sum(len(r.goals) for r in results) * len(rows)} episodes, wall time '
              f'{wall_s:.0f} s (cached episodes are not replayed).', '',
              'Actors: ' + ', '.join(f'{name} `{path}`' for name, path in run.manifests.items())

@@ -64,9 +64,13 @@ class PriorConfig:
     """Pose prior, forward-speed std at the goal (m/s)."""
     std_linear_per_m: float = 0.1
     """Pose prior, growth of that std per metre to the goal (1/s)."""
-    std_angular: float = 0.1
-    """Pose prior, turn-rate std at zero heading error (rad/s)."""
-    std_angular_per_rad: float = 0.3
+    std_angular: float = 2.0
+    """
+    Pose prior, turn-rate std at zero heading error (rad/s). Wide: the straight line knows no
+    obstacles, so a confident actor keeps the turn near them (goal-grid benchmark,
+    docs/reach.md: 0.1 here lost every training-region goal the actor reaches alone).
+    """
+    std_angular_per_rad: float = 1.0
     """Pose prior, growth of that std per radian of heading error (1/s)."""
     goal_radius_m: float = 0.3
     """
@@ -85,9 +89,9 @@ class PriorConfig:
     """Path prior, how far along the path ahead of the robot's closest point it aims (m)."""
     path_speed_m_s: float = 0.6
     """Path prior, forward speed along the path, slowed near its end by ``k_linear`` (m/s)."""
-    path_std_linear: float = 0.1
+    path_std_linear: float = 0.03
     """Path prior, forward-speed std where the path is constrained, on it, fresh (m/s)."""
-    path_std_angular: float = 0.3
+    path_std_angular: float = 0.1
     """Path prior, turn-rate std where the path is constrained, on it, fresh (rad/s)."""
     path_open_std_factor: float = 2.0
     """Path prior, std multiplier where the path runs straight (unconstrained), >= 1."""

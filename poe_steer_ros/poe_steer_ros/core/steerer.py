@@ -207,7 +207,7 @@ class Telemetry:
 
 class ProgressMonitor:
     """
-    Nav2-style progress checker: is a planar base still getting closer to its goal?
+    Nav2-style progress checker: whether a planar base still gets closer to its goal.
 
     The clock restarts whenever the straight-line distance to the goal falls
     ``stall_progress_m`` below the best so far, the goal changes or time runs backwards.
@@ -221,7 +221,7 @@ class ProgressMonitor:
 
     def stalled(self, state: RobotState, goal: np.ndarray, now_s: float,
                 config: SteeringConfig) -> bool:
-        """Update with this tick; return whether the base has stalled (False without a base)."""
+        """Take this tick into account; True once the base has stalled, False without a base."""
         if BASE_X not in state or BASE_Y not in state or goal.size not in (2, 3):
             return False
         distance = math.hypot(goal[0] - state[BASE_X], goal[1] - state[BASE_Y])
