@@ -195,15 +195,17 @@ def _add_reach(subparsers: Any) -> None:
                         help='goal set: a YAML list of [x, y] (default: a 0.8 m grid over the '
                              'whole arena, a 0.5 m grid over the training region and (4, 1.5))')
     parser.add_argument('--actor', action='append', dest='actors', metavar='NAME=MANIFEST',
-                        help='an actor to steer (repeatable; default: '
-                             'blind=poe_steer_ros/models/default_actor.pt.yaml)')
+                        help="an actor to steer (repeatable; default: blind=the installed "
+                             'default actor, models/default_actor.pt.yaml)')
     parser.add_argument('--variant', action='append', dest='variants', default=[],
                         metavar='LABEL:NAME=VALUE[,NAME=VALUE]',
                         help='one more configuration: node parameters over config/steer.yaml')
-    parser.add_argument('--steer-yaml', type=pathlib.Path,
-                        default=pathlib.Path('poe_steer_ros/config/steer.yaml'),
-                        help="the node's parameter file (default: "
-                             'poe_steer_ros/config/steer.yaml)')
+    parser.add_argument('--rows', type=lambda text: text.split(','), default=None,
+                        metavar='LABEL[,LABEL]',
+                        help='only these built-in configurations (default: all of them)')
+    parser.add_argument('--steer-yaml', type=pathlib.Path, default=None,
+                        help="the node's parameter file (default: the installed "
+                             'config/steer.yaml)')
     parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('docs'),
                         help='folder of reach.md and its pictures (default: docs)')
     parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path('out/reach/cache'),
@@ -219,12 +221,14 @@ def _add_reach(subparsers: Any) -> None:
 
 
 def _reach(args: argparse.Namespace) -> int:
+    from ament_index_python.packages import get_package_share_directory
     import yaml
 
-    from poe_steer_lab.reach.run import DEFAULT_WORLDS, ReachRun, run_reach, world_path
     from poe_steer_lab.reach.benchmark import load_goals
+    from poe_steer_lab.reach.run import DEFAULT_WORLDS, ReachRun, run_reach, world_path
+    share = pathlib.Path(get_package_share_directory('poe_steer_ros'))
     actors = dict(text.split('=', 1) for text in args.actors or
-                  ['blind=poe_steer_ros/models/default_actor.pt.yaml'])
+                  [f'blind={share / "models" / "default_actor.pt.yaml"}'])
     variants = {}
     for text in args.variants:
         label, _, assignments = text.partition(':')
@@ -234,8 +238,10 @@ def _reach(args: argparse.Namespace) -> int:
     run = ReachRun(worlds=[world_path(name) for name in worlds],
                    goals=load_goals(args.goals) if args.goals else None,
                    manifests={name: pathlib.Path(path) for name, path in actors.items()},
-                   variants=variants, steer_yaml=args.steer_yaml, out_dir=args.out,
-                   cache_dir=args.cache, quick=args.quick, workers=args.workers,
+                   variants=variants, out_dir=args.out,
+                   steer_yaml=args.steer_yaml or share / 'config' / 'steer.yaml',
+                   cache_dir=args.cache, quick=args.quick, rows=args.rows,
+                   workers=args.workers,
                    command=' '.join(['poe-steer-lab reach', *sys.argv[2:]]))
     report, results = run_reach(run)
     print(f'wrote {report}')

@@ -24,7 +24,7 @@ def test_default_goal_set_covers_the_arena_and_the_training_region():
     cylinder = WORLD.obstacles[0]
     assert (cylinder.x_m, cylinder.y_m) not in reachable
     assert all(lengths[goal] > 0.3 for goal in reachable)
-    assert len(grid_goals(WORLD, spacing_m=1.0, extra=())) == 6 * 4
+    assert len(grid_goals(WORLD, spacing_m=1.0, extra=())) == 7 * 5  # x -1..5, y -2..2
 
 
 def test_configurations_repeat_per_actor_and_take_variants():

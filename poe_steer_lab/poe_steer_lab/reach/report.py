@@ -14,7 +14,7 @@ from typing import Sequence
 
 from matplotlib.figure import Figure
 import numpy as np
-from poe_steer_lab.eval.stats import paired_bootstrap
+from poe_steer_lab.eval.stats import paired_bootstrap, Verdict
 from poe_steer_lab.plot import draw_world
 from poe_steer_lab.reach.benchmark import Outcome, WorldResult
 
@@ -110,3 +110,42 @@ def plot_trajectories(result: WorldResult, labels: Sequence[str], path: pathlib.
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     return path
+
+
+def success_rate(result: WorldResult, label: str) -> float:
+    """Return a configuration's fraction of reached goals."""
+    return float(np.mean([o.success for o in result.outcomes[label]]))
+
+
+def targets_table(results: Sequence[WorldResult], shipped: str, frozen: str,
+                  prior_only: Sequence[str]) -> str:
+    """
+    Return the issue's targets per world, each marked met or not.
+
+    The first world is the default one (>= 95 % of reachable goals, no collision); every other
+    world needs >= 85 % and at least the better of frozen and prior-only (the best prior);
+    inside the training region the shipped settings must not be worse than frozen (the paired
+    95 % interval of the success difference must not lie below zero).
+    """
+    lines = ['| world | shipped reached | collisions | target | better of frozen and prior '
+             'only | training region vs frozen | met |', '| --- | --- | --- | --- | --- | --- '
+             '| --- |']
+    for index, result in enumerate(results):
+        rate = success_rate(result, shipped)
+        collisions = sum(o.collision for o in result.outcomes[shipped])
+        best = max(success_rate(result, label) for label in (frozen, *prior_only))
+        inside = _in_region(result)
+        first = np.array([o.success for o in result.outcomes[shipped]], dtype=float)[inside]
+        second = np.array([o.success for o in result.outcomes[frozen]], dtype=float)[inside]
+        region = paired_bootstrap(first, second) if first.size >= 2 else None
+        region_ok = region is None or region.verdict is not Verdict.HURT
+        if index == 0:
+            target, met = '>= 95 %, 0 collisions', rate >= 0.95 and collisions == 0
+        else:
+            target, met = '>= 85 %, >= better baseline', rate >= 0.85 and rate >= best
+        region_text = '–' if region is None else (
+            f'{region.mean_difference:+.2f} [{region.low:+.2f}, {region.high:+.2f}]')
+        lines.append(f'| {result.name} | {100 * rate:.0f} % | {collisions} | {target} | '
+                     f'{100 * best:.0f} % | {region_text} | '
+                     f'{"yes" if met and region_ok else "NO"} |')
+    return '\n'.join(lines)

@@ -15,7 +15,8 @@ from typing import Any, Mapping, Sequence
 
 from poe_steer_lab.reach.benchmark import (Configuration, EpisodeCache, grid_goals,
                                            node_parameters, run_world, WorldResult)
-from poe_steer_lab.reach.report import paired_line, plot_trajectories, plot_world, world_table
+from poe_steer_lab.reach.report import (paired_line, plot_trajectories, plot_world,
+                                        targets_table, world_table)
 from poe_steer_sim.world import load_world, package_config_path, World
 
 DEFAULT_WORLDS = ('sim_world.yaml', 'moved_world_a.yaml', 'moved_world_b.yaml',
@@ -25,6 +26,19 @@ FROZEN = 'frozen'
 PRIOR_ONLY = 'prior only'
 QUICK_GOALS = ((4.0, 1.5), (3.0, 0.5), (-1.0, 0.0))
 QUICK_NOTE = ' (quick mode: the numbers mean nothing)'
+METHOD = (
+    'Every goal of the set that the stand-in planner (`poe_steer_sim.navigation`: Dijkstra on a '
+    '0.1 m grid with costs rising near obstacles) can reach from the start pose is tried once '
+    'from rest at the start pose, 30 s at most; success is coming within 0.3 m, and the first '
+    "collision ends an episode. Episodes run in-process through the node's own Steerer, built "
+    "from the node's parameters (code defaults overlaid with the parameter file), its envelope "
+    '(bounds, rate limits, alpha_max) and its actor file (ONNX on the CPU); the path prior gets '
+    'a fresh plan from the current pose every 0.5 s, as the `path_planner` node publishes it. '
+    '*shipped* is the parameter file as is; every other row overrides the parameters it names '
+    '(`poe_steer_lab/reach/run.py`). Driven / planned compares the driven length with the '
+    "planner's path from the start (grid paths are a little longer than straight lines, and "
+    'success ends 0.3 m early, so ratios below 1 occur). The training region is the goal '
+    'region the actor was trained on.')
 
 _RULES: dict[str, dict[str, Any]] = {
     FROZEN: {'steering.rule': 'frozen'},
@@ -48,15 +62,22 @@ _RULES: dict[str, dict[str, Any]] = {
 
 
 def configurations(actors: Sequence[str], variants: Mapping[str, Mapping[str, Any]] = {},
-                   quick: bool = False) -> list[Configuration]:
+                   quick: bool = False, rows: Sequence[str] | None = None
+                   ) -> list[Configuration]:
     """
     Return every configuration for every actor: the rules above, then each variant.
 
     :param variants: label -> parameter overrides on top of the shipped settings (e.g. the
         support-aware confidence switched on or off).
     :param quick: frozen and shipped only.
+    :param rows: the labels of the rules above to keep (None: all; variants are always kept).
+    :raises ValueError: for an unknown label in ``rows``.
     """
-    rules = {name: _RULES[name] for name in (FROZEN, SHIPPED)} if quick else _RULES
+    unknown = sorted(set(rows or ()) - set(_RULES))
+    if unknown:
+        raise ValueError(f'unknown configurations {unknown}; known: {list(_RULES)}')
+    keep = (FROZEN, SHIPPED) if quick else _RULES if rows is None else rows
+    rules = {name: _RULES[name] for name in _RULES if name in keep}
     rows = []
     for actor in actors:
         prefix = f'{actor}: ' if len(actors) > 1 else ''
@@ -90,6 +111,8 @@ class ReachRun:
     out_dir: pathlib.Path
     cache_dir: pathlib.Path
     quick: bool = False
+    rows: Sequence[str] | None = None
+    """Labels of the built-in configurations to play (None: all)."""
     workers: int = 1
     command: str = 'make reach'
 
@@ -98,7 +121,7 @@ def run_reach(run: ReachRun, progress: bool = True) -> tuple[pathlib.Path, list[
     """Play every world and write ``reach.md`` with its pictures; return it and the results."""
     started = time.perf_counter()
     base = node_parameters(run.steer_yaml)
-    rows = configurations(list(run.manifests), run.variants, run.quick)
+    rows = configurations(list(run.manifests), run.variants, run.quick, run.rows)
     cache = EpisodeCache(run.cache_dir)
     run.out_dir.mkdir(parents=True, exist_ok=True)
     results = []
@@ -121,8 +144,16 @@ def _markdown(run: ReachRun, results: Sequence[WorldResult], rows: Sequence[Conf
              f'Command: `{run.command}`{QUICK_NOTE if run.quick else ""}; '
              f'{sum(len(r.goals) for r in results) * len(rows)} episodes, wall time '
              f'{wall_s:.0f} s (cached episodes are not replayed).', '',
-             'Actors: ' + ', '.join(f'{name} `{path}`' for name, path in run.manifests.items())
-             + '.', '']
+             'Actors: ' + ', '.join(f'{name} `{_shown(path)}`'
+                                    for name, path in run.manifests.items())
+             + '.', '', METHOD, '']
+    present = {row.label for row in rows}
+    for prefix in dict.fromkeys(label[:-len(SHIPPED)] for label in shipped):
+        only = [prefix + label for label in _RULES
+                if label.startswith(PRIOR_ONLY) and prefix + label in present]
+        actor = f' ({prefix[:-2]})' if prefix else ''
+        lines += [f'## Targets{actor}', '',
+                  targets_table(results, prefix + SHIPPED, prefix + FROZEN, only), '']
     for result in results:
         lines += [f'## {result.name}', '',
                   f'{len(result.goals)} reachable goals '
@@ -136,6 +167,15 @@ def _markdown(run: ReachRun, results: Sequence[WorldResult], rows: Sequence[Conf
                                   run.out_dir / f'reach_{result.name}_paths.png')
         lines += ['', f'![outcomes]({picture.name})', '', f'![paths]({paths.name})', '']
     return '\n'.join(lines)
+
+
+def _shown(path: pathlib.Path) -> str:
+    """Return a file's path relative to the working folder when it lies below it."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(pathlib.Path.cwd()))
+    except ValueError:
+        return str(resolved)
 
 
 def world_path(name: str) -> pathlib.Path:
