@@ -195,8 +195,9 @@ def _add_reach(subparsers: Any) -> None:
                         help='goal set: a YAML list of [x, y] (default: a 0.8 m grid over the '
                              'whole arena, a 0.5 m grid over the training region and (4, 1.5))')
     parser.add_argument('--actor', action='append', dest='actors', metavar='NAME=MANIFEST',
-                        help="an actor to steer (repeatable; default: blind=the installed "
-                             'default actor, models/default_actor.pt.yaml)')
+                        help='an actor to steer (repeatable; default: the installed '
+                             'blind=models/default_actor.pt.yaml and, when shipped, '
+                             'seeing=models/seeing_actor.pt.yaml)')
     parser.add_argument('--variant', action='append', dest='variants', default=[],
                         metavar='LABEL:NAME=VALUE[,NAME=VALUE]',
                         help='one more configuration: node parameters over config/steer.yaml')
@@ -227,8 +228,11 @@ def _reach(args: argparse.Namespace) -> int:
     from poe_steer_lab.reach.benchmark import load_goals
     from poe_steer_lab.reach.run import DEFAULT_WORLDS, ReachRun, run_reach, world_path
     share = pathlib.Path(get_package_share_directory('poe_steer_ros'))
-    actors = dict(text.split('=', 1) for text in args.actors or
-                  [f'blind={share / "models" / "default_actor.pt.yaml"}'])
+    models = share / 'models'
+    shipped = [f'blind={models / "default_actor.pt.yaml"}'] + (
+        [f'seeing={models / "seeing_actor.pt.yaml"}']
+        if (models / 'seeing_actor.pt.yaml').is_file() else [])
+    actors = dict(text.split('=', 1) for text in args.actors or shipped)
     variants = {}
     for text in args.variants:
         label, _, assignments = text.partition(':')

@@ -32,6 +32,7 @@ def test_configurations_repeat_per_actor_and_take_variants():
     labels = [row.label for row in rows]
     assert f'blind: {FROZEN}' in labels and f'seeing: {SHIPPED}' in labels
     assert 'seeing: support off' in labels and len(labels) == len(set(labels))
+    assert 'blind: prior only, path' in labels and 'seeing: prior only, path' not in labels
     assert [row.label for row in configurations(['blind'], quick=True)] == [FROZEN, SHIPPED]
 
 
@@ -39,7 +40,7 @@ def test_quick_run_writes_the_table_and_the_pictures(tmp_path: pathlib.Path):
     out = tmp_path / 'out'
     assert main(['reach', '--quick', '--out', str(out), '--cache', str(tmp_path / 'cache')]) == 0
     report = (out / 'reach.md').read_text()
-    assert '| frozen |' in report and '| shipped |' in report
+    assert 'frozen |' in report and 'shipped |' in report and '## Targets' in report
     assert (out / 'reach_sim_world.png').stat().st_size > 10_000
     assert (out / 'reach_sim_world_paths.png').is_file()
     # A rerun replays nothing: every episode comes from the cache.

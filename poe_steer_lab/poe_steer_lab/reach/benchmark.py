@@ -58,12 +58,6 @@ class Configuration:
     actor: str
     parameters: Mapping[str, Any]
 
-    @property
-    def uses_path(self) -> bool:
-        """Return whether the path prior is in use (the planner must feed it)."""
-        return self.parameters.get('prior.type') == 'path' and \
-            self.parameters.get('steering.rule') != 'frozen'
-
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
@@ -157,7 +151,6 @@ class Task:
     world_file: pathlib.Path
     manifest: pathlib.Path
     values: Mapping[str, Any]
-    uses_path: bool
     goals: tuple[tuple[float, float], ...]
     planned_m: Mapping[tuple[float, float], float]
 
@@ -165,13 +158,35 @@ class Task:
 def play(task: Task) -> list[Outcome]:
     """Play ``task``'s goals (worker entry point: loads world, actor and planner itself)."""
     world = load_world(task.world_file)
-    actor = load_actor(task.manifest, device='cpu', num_threads=1,
-                       model_format=task.values['actor.format'])
-    planner = PathPlanner(world) if task.uses_path else None
+    frozen = load_actor(task.manifest, device='cpu', num_threads=1,
+                        model_format=task.values['actor.format'])
+    # The planner feeds the path prior as the path_planner node would.
+    uses_path = task.values['prior.type'] == 'path' and task.values['steering.rule'] != 'frozen'
+    planner = PathPlanner(world) if uses_path else None
     env = DiffDriveEnv(world, control_dt_s=1.0 / task.values['control.rate_hz'],
-                       max_episode_s=EPISODE_S, goal_tolerance_m=SUCCESS_RADIUS_M)
+                       max_episode_s=EPISODE_S, goal_tolerance_m=SUCCESS_RADIUS_M,
+                       **_scan_option(frozen))
+    actor = _node_actor(frozen, task.values)
     return [_episode(env, build_steerer(actor, task.values), planner, goal,
                      task.planned_m[goal]) for goal in task.goals]
+
+
+def _node_actor(frozen: Any, values: Mapping[str, Any]) -> Any:
+    """Return the actor as the node runs it: std widened off support when it has a model."""
+    support = getattr(frozen, 'support', None)
+    if support is None:
+        return frozen
+    from poe_steer_ros.core.support import SupportAwareActor  # bundles with a support model
+    return SupportAwareActor(frozen, support, values['support.std_gain'])
+
+
+def _scan_option(frozen: Any) -> dict[str, Any]:
+    """Return the environment option that simulates the actor's scan sectors (none if blind)."""
+    bins = getattr(frozen.observation_layout, 'scan_bins', 0)
+    if not bins:
+        return {}
+    from poe_steer_ros.core.scan import ScanBinning  # actors that observe a scan
+    return {'scan': ScanBinning(bins, float(frozen.manifest.observation.scan_range_m))}
 
 
 def _episode(env: DiffDriveEnv, steerer: Steerer, planner: PathPlanner | None,
@@ -274,7 +289,7 @@ def run_world(name: str, world_file: pathlib.Path, goals: Sequence[tuple[float, 
         for first in range(0, len(missing), CHUNK):
             chunk = missing[first:first + CHUNK]
             tasks.append((tuple(key for key, _ in chunk), Task(
-                world_file, manifests[configuration.actor], values, configuration.uses_path,
+                world_file, manifests[configuration.actor], values,
                 tuple(goal for _, goal in chunk), planned)))
     _play_all(tasks, cache, workers, progress, name)
     outcomes = {label: tuple(_cached(cache, key) for key in chunk)

@@ -23,7 +23,6 @@ DEFAULT_WORLDS = ('sim_world.yaml', 'moved_world_a.yaml', 'moved_world_b.yaml',
                   'moved_world_c.yaml')
 SHIPPED = 'shipped'
 FROZEN = 'frozen'
-PRIOR_ONLY = 'prior only'
 QUICK_GOALS = ((4.0, 1.5), (3.0, 0.5), (-1.0, 0.0))
 QUICK_NOTE = ' (quick mode: the numbers mean nothing)'
 METHOD = (
@@ -57,8 +56,16 @@ _RULES: dict[str, dict[str, Any]] = {
     'selector, path': {'steering.rule': 'poe', 'steering.alpha': 0.9, 'prior.type': 'path',
                        'steering.kl_budget': 0.5},
     SHIPPED: {},
+    'shipped, support off': {'support.std_gain': 0.0},
 }
-"""Parameter overrides on top of config/steer.yaml; the shipped row overrides nothing."""
+"""
+Parameter overrides on top of config/steer.yaml; the shipped row overrides nothing. Without a
+support model (the blind actor) ``support.std_gain`` changes nothing: that row equals shipped.
+"""
+ACTOR_FREE = ('prior only, pose', 'prior only, path')
+"""Rows that ignore the actor."""
+FIRST_ACTOR_ONLY = (*ACTOR_FREE, 'PoE, pose, narrow turn std', 'PoE, path, stall boost')
+"""Rows played for the first actor only: actor-free, or settling a default of the runtime."""
 
 
 def configurations(actors: Sequence[str], variants: Mapping[str, Mapping[str, Any]] = {},
@@ -79,10 +86,11 @@ def configurations(actors: Sequence[str], variants: Mapping[str, Mapping[str, An
     keep = (FROZEN, SHIPPED) if quick else _RULES if rows is None else rows
     rules = {name: _RULES[name] for name in _RULES if name in keep}
     rows = []
-    for actor in actors:
+    for index, actor in enumerate(actors):
         prefix = f'{actor}: ' if len(actors) > 1 else ''
         rows += [Configuration(prefix + label, actor, parameters)
-                 for label, parameters in {**rules, **variants}.items()]
+                 for label, parameters in {**rules, **variants}.items()
+                 if index == 0 or label not in FIRST_ACTOR_ONLY]
     return rows
 
 
@@ -147,10 +155,8 @@ def _markdown(run: ReachRun, results: Sequence[WorldResult], rows: Sequence[Conf
              'Actors: ' + ', '.join(f'{name} `{_shown(path)}`'
                                     for name, path in run.manifests.items())
              + '.', '', METHOD, '']
-    present = {row.label for row in rows}
+    only = [row.label for row in rows if row.label.endswith(ACTOR_FREE)]
     for prefix in dict.fromkeys(label[:-len(SHIPPED)] for label in shipped):
-        only = [prefix + label for label in _RULES
-                if label.startswith(PRIOR_ONLY) and prefix + label in present]
         actor = f' ({prefix[:-2]})' if prefix else ''
         lines += [f'## Targets{actor}', '',
                   targets_table(results, prefix + SHIPPED, prefix + FROZEN, only), '']
