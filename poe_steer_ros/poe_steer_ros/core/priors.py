@@ -22,6 +22,15 @@ from poe_steer_ros.core.interfaces import (BASE_X, BASE_Y, BASE_YAW, joint_posit
 import transforms3d  # type: ignore[import-untyped]
 
 
+PRIOR_STD_MIN = 1e-6
+"""
+The floor of every prior std. Parameters and external priors with a smaller std (in their own
+units) are refused, and every prior's std is raised to it in pre-squash space before composing.
+A std near 0 claims certainty no goal heuristic or message sender has; with ``limits.alpha_max``
+below 1 the envelope bounds the prior's effective weight whatever its std.
+"""
+
+
 @runtime_checkable
 class GoalPrior(Protocol):
     """What the Steerer needs from a goal prior."""
@@ -112,9 +121,11 @@ class PriorConfig:
                      'k_joint', 'std_joint_per_rad', 'path_std_per_m_cross_track',
                      'path_std_per_s_age'):
             _number_field(f'prior.{name}', self, name, low=0.0)
-        for name in ('std_linear', 'std_angular', 'goal_radius_m', 'std_joint',
-                     'path_lookahead_m', 'path_speed_m_s', 'path_std_linear',
-                     'path_std_angular', 'path_bend_window_m', 'path_timeout_s'):
+        for name in ('std_linear', 'std_angular', 'std_joint', 'path_std_linear',
+                     'path_std_angular'):
+            _number_field(f'prior.{name}', self, name, low=PRIOR_STD_MIN)
+        for name in ('goal_radius_m', 'path_lookahead_m', 'path_speed_m_s', 'path_bend_window_m',
+                     'path_timeout_s'):
             _number_field(f'prior.{name}', self, name, low=0.0, strict=True)
         _number_field('prior.path_open_std_factor', self, 'path_open_std_factor', low=1.0)
         names = self.joint_names
@@ -472,14 +483,15 @@ class ExternalPrior:
     """
 
     def __post_init__(self) -> None:
-        """Check finiteness, positive std and the weight range."""
+        """Check finiteness, the std floor and the weight range."""
         if not (np.isfinite(self.gaussian.mean).all() and np.isfinite(self.gaussian.std).all()
-                and (self.gaussian.std > 0.0).all()):
-            raise ValueError('external prior mean and std must be finite with std > 0, got '
-                             f'mean={self.gaussian.mean}, std={self.gaussian.std}')
+                and (self.gaussian.std >= PRIOR_STD_MIN).all()):
+            raise ValueError(f'external prior mean and std must be finite with std >= '
+                             f'{PRIOR_STD_MIN:g}, got mean={self.gaussian.mean}, '
+                             f'std={self.gaussian.std}')
         if math.isnan(self.expiry_s) or math.isnan(self.received_s):
             raise ValueError('expiry_s and received_s must be times in seconds, got NaN')
-        if self.weight is not None and not 0.0 <= self.weight <= 1.0:
+        if self.weight is not None and not 0.0 <= self.weight <= 1.0:  # NaN too
             raise ValueError(f'weight must lie in [0, 1] or be None, got {self.weight}')
 
     @property
