@@ -159,7 +159,8 @@ def _markdown(run: ReachRun, results: Sequence[WorldResult], rows: Sequence[Conf
     for prefix in dict.fromkeys(label[:-len(SHIPPED)] for label in shipped):
         actor = f' ({prefix[:-2]})' if prefix else ''
         lines += [f'## Targets{actor}', '',
-                  targets_table(results, prefix + SHIPPED, prefix + FROZEN, only), '']
+                  targets_table(results, prefix + SHIPPED, prefix + FROZEN, only,
+                                pathlib.Path(DEFAULT_WORLDS[0]).stem), '']
     for result in results:
         lines += [f'## {result.name}', '',
                   f'{len(result.goals)} reachable goals '
