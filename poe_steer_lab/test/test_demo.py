@@ -14,6 +14,8 @@ def test_demo_quick_scenario(tmp_path) -> None:
     frozen, steered = segments['shifted, frozen'], segments['shifted, shipped']
     assert frozen.goal == steered.goal == SHIFTED_GOAL
     assert steered.succeeded, 'steering did not bring the base to the shifted goal'
-    assert steered.final_error_m <= frozen.final_error_m
+    # The frozen actor skims the wall on its way there: through DDS it sometimes touches it,
+    # sometimes not (docs/reach_dds.md), so only the steered segment is held to a result.
+    assert steered.collisions == 0 and steered.mean_prior_weight > frozen.mean_prior_weight
     assert (tmp_path / 'trajectories.png').stat().st_size > 0
     assert 'shifted, frozen' in (tmp_path / 'summary.md').read_text()
