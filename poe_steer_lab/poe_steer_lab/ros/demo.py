@@ -26,7 +26,7 @@ from poe_steer_sim.world import default_world
 IN_REGION_GOAL = (3.0, 0.5)
 """Inside the training goal region x in [2, 3.5] m, y in [-1, 1] m."""
 SHIFTED_GOAL = (4.0, 1.5)
-"""The README's goal, beyond the training region: the actor alone skims the wall (docs/reach.md)."""
+"""The README's goal, beyond the training region: the actor alone skims the wall there."""
 ACROSS_THE_ARENA = ((-1.0, 0.0), (-0.8, -2.0), (1.6, 2.0), (4.8, -2.0))
 """Behind the start, the south-west corner, the north wall, the south-east corner."""
 SHIPPED = {'steering.rule': 'poe', 'steering.alpha': 0.5, 'prior.type': 'path'}
