@@ -35,7 +35,9 @@ class PathPlannerNode(Node):
     def __init__(self) -> None:
         super().__init__(NODE_NAME)
         world_file = self.declare_parameter('world_file', '').value
-        self._steer_node = str(self.declare_parameter('steer_node', '/poe_steer').value)
+        steer_node = str(self.declare_parameter('steer_node', '').value)
+        # Default: the steering node beside this one, in the same namespace.
+        self._steer_node = steer_node or f"{self.get_namespace().rstrip('/')}/poe_steer"
         period_s = float(self.declare_parameter('replan_period_s', 0.5).value)
         path = pathlib.Path(world_file) if world_file else package_config_path(DEFAULT_WORLD_FILE)
         self._planner = PathPlanner(load_world(path))
