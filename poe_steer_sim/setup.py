@@ -35,6 +35,7 @@ setup(
     entry_points={
         'console_scripts': [
             'mujoco_sim = poe_steer_sim.mujoco_sim_node:main',
+            'path_planner = poe_steer_sim.path_planner_node:main',
         ],
     },
 )

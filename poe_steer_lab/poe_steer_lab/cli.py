@@ -191,8 +191,83 @@ def _reliability(args: argparse.Namespace) -> int:
     return EXIT_OK if campaign.passed else EXIT_BROKEN
 
 
+def _add_reach(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'reach', help='goal-grid benchmark: which goals each configuration reaches',
+        description='Try every goal the planner can reach, from rest at the start pose, for '
+                    'frozen, prior-only and PoE with each prior, the KL-budget selector and the '
+                    "shipped settings, for each actor, through the node's Steerer in-process; "
+                    'write reach.md with a table per world and pictures of the outcomes.')
+    parser.add_argument('--world', action='append', dest='worlds', metavar='FILE',
+                        help='world YAML (repeatable; a bare name is looked up in '
+                             "poe_steer_sim's config folder; default: the default world and "
+                             'the three moved-obstacle worlds)')
+    parser.add_argument('--goals', type=pathlib.Path, default=None,
+                        help='goal set: a YAML list of [x, y] (default: a 0.8 m grid over the '
+                             'whole arena, a 0.5 m grid over the training region and (4, 1.5))')
+    parser.add_argument('--actor', action='append', dest='actors', metavar='NAME=MANIFEST',
+                        help='an actor to steer (repeatable; default: the installed '
+                             'blind=models/default_actor.pt.yaml and, when shipped, '
+                             'seeing=models/seeing_actor.pt.yaml)')
+    parser.add_argument('--variant', action='append', dest='variants', default=[],
+                        metavar='LABEL:NAME=VALUE[,NAME=VALUE]',
+                        help='one more configuration: node parameters over config/steer.yaml')
+    parser.add_argument('--rows', type=lambda text: text.split(','), default=None,
+                        metavar='LABEL[,LABEL]',
+                        help='only these built-in configurations (default: all of them)')
+    parser.add_argument('--steer-yaml', type=pathlib.Path, default=None,
+                        help="the node's parameter file (default: the installed "
+                             'config/steer.yaml)')
+    parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('docs'),
+                        help='folder of reach.md and its pictures (default: docs)')
+    parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path('out/reach/cache'),
+                        help='episode cache, reused by reruns (default: out/reach/cache)')
+    parser.add_argument('--workers', type=_workers, default=1,
+                        help='worker processes (default: 1)')
+    parser.add_argument('--quick', action='store_true',
+                        help='the default world, three goals, frozen and shipped only')
+    parser.add_argument('--dds', action='store_true',
+                        help='also run a subset through the real node, planner and simulator '
+                             'processes and compare with the in-process outcomes')
+    parser.set_defaults(handler=_reach)
+
+
+def _reach(args: argparse.Namespace) -> int:
+    from ament_index_python.packages import get_package_share_directory
+    import yaml
+
+    from poe_steer_lab.reach.benchmark import load_goals
+    from poe_steer_lab.reach.run import DEFAULT_WORLDS, ReachRun, run_reach, world_path
+    share = pathlib.Path(get_package_share_directory('poe_steer_ros'))
+    models = share / 'models'
+    shipped = [f'blind={models / "default_actor.pt.yaml"}'] + (
+        [f'seeing={models / "seeing_actor.pt.yaml"}']
+        if (models / 'seeing_actor.pt.yaml').is_file() else [])
+    actors = dict(text.split('=', 1) for text in args.actors or shipped)
+    variants = {}
+    for text in args.variants:
+        label, _, assignments = text.partition(':')
+        variants[label] = {name: yaml.safe_load(value) for name, value in
+                           (item.split('=', 1) for item in assignments.split(',') if item)}
+    worlds = args.worlds or (DEFAULT_WORLDS[:1] if args.quick else DEFAULT_WORLDS)
+    run = ReachRun(worlds=[world_path(name) for name in worlds],
+                   goals=load_goals(args.goals) if args.goals else None,
+                   manifests={name: pathlib.Path(path) for name, path in actors.items()},
+                   variants=variants, out_dir=args.out,
+                   steer_yaml=args.steer_yaml or share / 'config' / 'steer.yaml',
+                   cache_dir=args.cache, quick=args.quick, rows=args.rows,
+                   workers=args.workers,
+                   command=' '.join(['poe-steer-lab reach', *sys.argv[2:]]))
+    report, results = run_reach(run)
+    print(f'wrote {report}')
+    if args.dds:
+        from poe_steer_lab.reach.dds import compare_dds  # rclpy: import on use
+        print(compare_dds(run, results[0], args.out))
+    return EXIT_OK
+
+
 SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
-    _add_demo, _add_bench, _add_train, _add_eval, _add_reliability)
+    _add_demo, _add_bench, _add_train, _add_eval, _add_reliability, _add_reach)
 
 
 def build_parser() -> argparse.ArgumentParser:

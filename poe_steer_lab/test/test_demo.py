@@ -9,11 +9,13 @@ pytestmark = [pytest.mark.ros, pytest.mark.slow]
 def test_demo_quick_scenario(tmp_path) -> None:
     segments = {segment.name: segment for segment in run_demo(tmp_path, quick=True)}
     print(summary_table(list(segments.values())))
-    in_region = segments['in region, poe alpha 0.5']
+    in_region = segments['in region, shipped']
     assert in_region.succeeded and in_region.goal == IN_REGION_GOAL
-    frozen, steered = segments['shifted, frozen'], segments['shifted, poe alpha 0.5']
+    frozen, steered = segments['shifted, frozen'], segments['shifted, shipped']
     assert frozen.goal == steered.goal == SHIFTED_GOAL
     assert steered.succeeded, 'steering did not bring the base to the shifted goal'
-    assert steered.final_error_m <= frozen.final_error_m
+    # The frozen actor skims the wall on its way there: through DDS it sometimes touches it,
+    # sometimes not (docs/reach_dds.md), so only the steered segment is held to a result.
+    assert steered.collisions == 0 and steered.mean_prior_weight > frozen.mean_prior_weight
     assert (tmp_path / 'trajectories.png').stat().st_size > 0
     assert 'shifted, frozen' in (tmp_path / 'summary.md').read_text()

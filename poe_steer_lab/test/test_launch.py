@@ -19,6 +19,7 @@ def test_node_tables_name_installed_executables_and_files() -> None:
     assert dict(steer.REMAPPINGS) == {'state': 'odom', 'command': 'cmd_vel'}
     sim = launch_table('sim_mujoco.launch.py')
     assert executable_path(sim.SIM_EXECUTABLE, sim.PACKAGE).is_file()
+    assert executable_path(sim.PLANNER_EXECUTABLE, sim.PACKAGE).is_file()
     assert share_file(*sim.SIM_PARAMS_FILE, package=sim.PACKAGE).is_file()
     profile = str(share_file(*DISCOVERY_PROFILE))
     assert ElementTree.parse(profile).getroot().tag.endswith('profiles')

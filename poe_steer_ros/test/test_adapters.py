@@ -4,7 +4,7 @@ import math
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from hypothesis import given, strategies as st
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, Space
@@ -153,3 +153,16 @@ def test_twist_refuses_actions_it_cannot_carry() -> None:
 def test_time_conversions_round_trip() -> None:
     stamp = adapters.seconds_to_time(12.345678901)
     assert stamp.sec == 12 and adapters.time_to_seconds(stamp) == pytest.approx(12.345678901)
+
+
+def test_path_gives_planar_waypoints_and_refuses_non_finite_ones() -> None:
+    message = Path()
+    assert adapters.path_to_points(message).shape == (0, 2)
+    for x, y in ((0.0, 0.0), (1.0, 0.5)):
+        pose = PoseStamped()
+        pose.pose.position.x, pose.pose.position.y = x, y
+        message.poses.append(pose)
+    np.testing.assert_array_equal(adapters.path_to_points(message), [[0.0, 0.0], [1.0, 0.5]])
+    message.poses[1].pose.position.y = math.nan
+    with pytest.raises(adapters.MessageError, match='non-finite'):
+        adapters.path_to_points(message)

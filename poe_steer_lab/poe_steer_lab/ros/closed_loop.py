@@ -110,17 +110,23 @@ class ClosedLoop:
     :param steer_parameters: ``-p`` overrides of the steering node (on top of config/steer.yaml).
     :param real_time_factor: simulated seconds per wall second.
     :param steer_params_file: the steering node's parameter file (default config/steer.yaml).
+    :param world_file: the world of the simulator and the planner (default: theirs).
     """
 
     def __init__(self, log_dir: Path, steer_parameters: Mapping[str, object] | None = None,
-                 real_time_factor: float = 1.0, steer_params_file: Path | None = None) -> None:
+                 real_time_factor: float = 1.0, steer_params_file: Path | None = None,
+                 world_file: Path | None = None) -> None:
         self.log_dir = Path(log_dir)
         sim, steer = launch_table('sim_mujoco.launch.py'), launch_table('steer.launch.py')
         discovery = discovery_profile_environment()
+        sim_params = share_file(*sim.SIM_PARAMS_FILE, package=sim.PACKAGE)
+        world = {} if world_file is None else {'world_file': str(world_file)}
         self.sim = NodeProcess(sim.SIM_EXECUTABLE, ros_arguments(
-            params_file=share_file(*sim.SIM_PARAMS_FILE, package=sim.PACKAGE),
-            parameters={'real_time_factor': real_time_factor}), self.log_dir / 'mujoco_sim.log',
-            package=sim.PACKAGE, env=discovery)
+            params_file=sim_params, parameters={'real_time_factor': real_time_factor, **world}),
+            self.log_dir / 'mujoco_sim.log', package=sim.PACKAGE, env=discovery)
+        self.planner = NodeProcess(sim.PLANNER_EXECUTABLE, ros_arguments(
+            params_file=sim_params, parameters={'use_sim_time': True, **world}),
+            self.log_dir / 'path_planner.log', package=sim.PACKAGE, env=discovery)
         self.steer = NodeProcess(steer.EXECUTABLE, ros_arguments(
             params_file=steer_params_file or share_file(*steer.DEFAULT_PARAMS_FILE),
             parameters={'use_sim_time': True, **(steer_parameters or {})},
@@ -136,6 +142,7 @@ class ClosedLoop:
 
     def __enter__(self) -> 'ClosedLoop':
         self.sim.start()
+        self.planner.start()
         self.steer.start()
         self.client = RosClient('closed_loop_driver')
         node = self.client.node
@@ -154,6 +161,7 @@ class ClosedLoop:
 
     def __exit__(self, *_exc: object) -> None:
         self.steer.stop()
+        self.planner.stop()
         self.sim.stop()
         if self.client is not None:
             self.client.close()

@@ -36,10 +36,10 @@ from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Compositio
                                         WEIGHTED_RULES)
 from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, GaussianDomainError,
                                          squash_to_command, to_pre_squash)
-from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
+from poe_steer_ros.core.interfaces import Actor, BASE_X, BASE_Y, OutputKind, RobotState, Space
 from poe_steer_ros.core.priors import (_enum_field, _number_field, ExternalPrior, GoalPrior,
-                                       JointAttractorPrior, PoseAttractorPrior, PRIOR_STD_MIN,
-                                       PriorConfig, PriorType)
+                                       JointAttractorPrior, PathPrior, PlannedPath,
+                                       PoseAttractorPrior, PRIOR_STD_MIN, PriorConfig, PriorType)
 from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
 from poe_steer_ros.core.selector import fuse_state, Selection
 
@@ -89,6 +89,18 @@ class SteeringConfig:
     """Command from the composed mean (deterministic) or from a sample of it."""
     seed: int = 0
     """Seed of the sampler used in sample mode."""
+    stall_s: float = 5.0
+    """
+    A planar base that has not come ``stall_progress_m`` closer to its goal for this long is
+    stalled (``Telemetry.stalled``), like Nav2's progress checker.
+    """
+    stall_progress_m: float = 0.1
+    """The progress toward the goal (m) that resets the stall clock."""
+    stall_alpha: float = 0.0
+    """
+    While stalled, the prior weight (alpha units) is raised to at least this (capped by the
+    envelope's ``alpha_max``); 0 only flags the stall.
+    """
 
     def __post_init__(self) -> None:
         """Coerce enums and numbers and check ranges; raise ValueError naming the field."""
@@ -96,8 +108,10 @@ class SteeringConfig:
         object.__setattr__(self, 'action_mode',
                            _enum_field('action_mode', ActionMode, self.action_mode))
         _number_field('alpha', self, 'alpha', low=0.0, high=1.0)
-        for name in ('beta', 'kl_budget', 'alpha_ramp_s'):
+        _number_field('stall_alpha', self, 'stall_alpha', low=0.0, high=1.0)
+        for name in ('beta', 'kl_budget', 'alpha_ramp_s', 'stall_progress_m'):
             _number_field(name, self, name, low=0.0)
+        _number_field('stall_s', self, 'stall_s', low=0.0, strict=True)
         if not isinstance(self.prior, PriorConfig):
             raise ValueError(f'prior must be a PriorConfig, got {type(self.prior).__name__}')
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -196,6 +210,37 @@ class Telemetry:
     """
     clamped: bool
     """Bounds or rate limits changed the command."""
+    stalled: bool = False
+    """No progress toward the goal for ``stall_s`` (planar bases only)."""
+    path_used: bool = False
+    """The path prior followed a planner's path (False: the pose prior stood in)."""
+
+
+class ProgressMonitor:
+    """
+    Nav2-style progress checker: whether a planar base still gets closer to its goal.
+
+    The clock restarts whenever the straight-line distance to the goal falls
+    ``stall_progress_m`` below the best so far, the goal changes or time runs backwards.
+    """
+
+    def __init__(self) -> None:
+        """Start with no goal."""
+        self._goal: tuple[float, ...] = ()
+        self._best_m = math.inf
+        self._since_s = math.inf
+
+    def stalled(self, state: RobotState, goal: np.ndarray, now_s: float,
+                config: SteeringConfig) -> bool:
+        """Take this tick into account; True once the base has stalled, False without a base."""
+        if BASE_X not in state or BASE_Y not in state or goal.size not in (2, 3):
+            return False
+        distance = math.hypot(goal[0] - state[BASE_X], goal[1] - state[BASE_Y])
+        key = tuple(goal.tolist())
+        if key != self._goal or now_s < self._since_s or \
+                distance < self._best_m - config.stall_progress_m:
+            self._goal, self._best_m, self._since_s = key, distance, now_s
+        return now_s - self._since_s >= config.stall_s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +248,7 @@ class _Schedule:
     """The config in force, its prior, and the weight ramp that started when it was set."""
 
     config: SteeringConfig
-    prior: GoalPrior | None
+    prior: GoalPrior | PathPrior | None
     """None for external priors, which are looked up at each tick."""
     ramp_from: float
     ramp_start_s: float
@@ -274,6 +319,9 @@ class Steerer:
         depends = getattr(actor, 'std_depends_on_state', None)
         self._std_state_dependent = None if depends is None else bool(depends)
         self._external: ExternalPrior | None = None
+        self._path: PlannedPath | None = None
+        self._progress = ProgressMonitor()
+        self._path_used = False
         self._steady_clock = steady_clock
         self._sent = envelope.zero_command()
         """The last command sent (the zero command before the first)."""
@@ -372,6 +420,18 @@ class Steerer:
                                        None if weight is None else float(weight),
                                        float(received_s))
 
+    def set_path(self, points: np.ndarray, received_s: float) -> None:
+        """
+        Hand in a planner's path, used while ``prior.type`` is path (the latest one wins).
+
+        :param points: ``(n, 2)`` waypoints ``[x, y]`` (m) in the state's frame, toward the goal;
+            none (an empty path: the planner found no way) drops the path.
+        :param received_s: when it arrived (``now_s`` clock); its age widens the prior.
+        :raises ValueError: for a wrong shape or non-finite points.
+        """
+        points = np.asarray(points, dtype=np.float64)
+        self._path = PlannedPath(points, float(received_s)) if points.size else None
+
     def safe_command(self, kind: Fallback | str, now_s: float | None = None) -> np.ndarray:
         """
         Return the watchdog's command and record it as sent at ``now_s``: 'zero' or 'hold'.
@@ -438,11 +498,12 @@ class Steerer:
                              f'{self._obs_shape}')
         actor = self._actor_gaussian(*self._actor(obs))
         rule = config.rule
+        stalled = self._progress.stalled(state, goal, now_s, config)
         composition = Composition(actor, np.zeros(self._dim))
         selection = Selection(0.0, 0.0, False)
         valid = True
         try:
-            prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s)
+            prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s, stalled)
             if prior is not None:
                 composition, selection = fuse_state(rule, actor, prior, weight, config.kl_budget,
                                                     max_prior_weight=self._envelope.alpha_max)
@@ -471,7 +532,8 @@ class Steerer:
             beta=selection.weight if rule is Rule.KL else alpha_to_beta(alpha_used),
             kl_to_actor=float(selection.kl), budget_binding=bool(selection.binding),
             prior_active=prior is not None,
-            fallback_used=fallback_used, clamped=clamped)
+            fallback_used=fallback_used, clamped=clamped, stalled=stalled,
+            path_used=prior is not None and self._path_used)
 
     def _actor_gaussian(self, mean: Any, log_std: Any) -> DiagGaussian:
         """Return the actor's output as a float64 pre-squash Gaussian with a clipped log-std."""
@@ -510,18 +572,26 @@ class Steerer:
         return command, clamped, held
 
     def _prior_and_weight(self, schedule: _Schedule, state: RobotState, goal: np.ndarray,
-                          obs: np.ndarray, now_s: float) -> tuple[DiagGaussian | None, float]:
+                          obs: np.ndarray, now_s: float,
+                          stalled: bool) -> tuple[DiagGaussian | None, float]:
         """
         Return the active prior in pre-squash space (None if none) and the rule's weight.
 
-        The weight is alpha (beta for kl) in force, or the external prior's own weight, capped
-        by the envelope's ``alpha_max``.
+        The weight is alpha (beta for kl) in force, or the external prior's own weight, raised
+        to ``stall_alpha`` while stalled, capped by the envelope's ``alpha_max``.
         """
-        rule = schedule.config.rule
+        config = schedule.config
+        rule = config.rule
         if rule is Rule.FROZEN:
             return None, 0.0
         prior = schedule.prior
         weight = schedule.weight_at(now_s)
+        if stalled and rule in WEIGHTED_RULES:
+            weight = max(weight, _weight_from_alpha(rule, config.stall_alpha))
+        if isinstance(prior, PathPrior):
+            self._path_used = prior.uses(self._path, goal, now_s)
+            gaussian = prior.gaussian(state, goal, self._path, now_s)
+            return self._pre_squash_prior(gaussian), self._capped(rule, weight)
         if prior is None:
             external = self._external
             if external is not None and now_s < external.received_s:
@@ -531,9 +601,12 @@ class Steerer:
             prior = external
             if external.weight is not None:
                 weight = _weight_from_alpha(rule, external.weight)
+        return self._pre_squash_prior(prior(state, goal, obs)), self._capped(rule, weight)
+
+    def _capped(self, rule: Rule, weight: float) -> float:
+        """Return the rule's weight capped by the envelope's ``alpha_max``."""
         alpha_max = self._envelope.alpha_max
-        cap = alpha_to_beta(alpha_max) if rule is Rule.KL else alpha_max
-        return self._pre_squash_prior(prior(state, goal, obs)), min(weight, cap)
+        return min(weight, alpha_to_beta(alpha_max) if rule is Rule.KL else alpha_max)
 
     def _pre_squash_prior(self, gaussian: DiagGaussian) -> DiagGaussian:
         """Clip a command-space mean to the envelope, map to pre-squash, clip the std."""
@@ -557,7 +630,7 @@ class Steerer:
                 return command
         return self._sent
 
-    def _prior_for(self, config: SteeringConfig) -> GoalPrior | None:
+    def _prior_for(self, config: SteeringConfig) -> GoalPrior | PathPrior | None:
         """Build the prior ``config`` asks for; raise ValueError if it cannot fit."""
         if config.rule is Rule.PRIOR_ONLY and self._envelope.alpha_max < 1.0:
             raise ValueError(f'rule prior_only ignores the actor, which the envelope forbids '
@@ -570,9 +643,10 @@ class Steerer:
                 raise ValueError('prior.type learned needs a learned prior model loaded at '
                                  'startup')
             return self._learned_prior
-        prior: PoseAttractorPrior | JointAttractorPrior = (
-            PoseAttractorPrior(config.prior) if kind is PriorType.POSE
-            else JointAttractorPrior(config.prior))
+        builders = {PriorType.POSE: PoseAttractorPrior, PriorType.PATH: PathPrior,
+                    PriorType.JOINT: JointAttractorPrior}
+        prior: PoseAttractorPrior | PathPrior | JointAttractorPrior = \
+            builders[kind](config.prior)
         if prior.action_dim != self._dim:
             raise ValueError(f'prior.type {kind.value} commands {prior.action_dim} dimensions '
                              f'but the actor has {self._dim}')

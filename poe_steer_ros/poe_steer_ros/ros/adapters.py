@@ -13,7 +13,7 @@ from typing import Sequence, TYPE_CHECKING
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.interfaces import (array_key, BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW,
@@ -175,6 +175,7 @@ def fill_status(status: SteeringStatus, telemetry: Telemetry) -> None:
     status.alpha, status.beta = telemetry.alpha, telemetry.beta
     status.kl_to_actor = telemetry.kl_to_actor
     status.prior_active = telemetry.prior_active
+    status.stalled = telemetry.stalled
     status.effective_prior_weight = telemetry.prior_weight.tolist()
     status.actor_mean = telemetry.actor_mean.tolist()
     status.actor_std = telemetry.actor_std.tolist()
@@ -199,6 +200,15 @@ def pose_to_goal(message: PoseStamped, goal_dim: int) -> list[float]:
     if not all(math.isfinite(value) for value in goal):
         raise MessageError(f'goal pose is not finite: {goal}')
     return goal
+
+
+def path_to_points(message: Path) -> np.ndarray:
+    """Return a path's planar waypoints as an ``(n, 2)`` array (m); raise if non-finite."""
+    points = np.array([(pose.pose.position.x, pose.pose.position.y) for pose in message.poses],
+                      dtype=np.float64).reshape(-1, 2)
+    if not np.isfinite(points).all():
+        raise MessageError('path has non-finite waypoints')
+    return points
 
 
 def time_to_seconds(stamp: Time) -> float:

@@ -205,8 +205,16 @@ def _steering_specs() -> list[ParameterSpec]:
              'KL(composed || actor) stays within it; 0 disables it.'),
         spec('steering.alpha_ramp_s', 'Seconds over which a changed weight is reached.',
              low=0.0, high=3600.0),
+        spec('steering.stall_s', 'Seconds without stall_progress_m of progress toward the '
+             'goal after which a planar base is stalled (flagged on ~/status).', low=0.001,
+             high=3600.0),
+        spec('steering.stall_progress_m', 'Progress toward the goal, m, that restarts the stall '
+             'clock.'),
+        spec('steering.stall_alpha', 'While stalled the prior weight is raised to at least '
+             'this, within limits.alpha_max; 0: flag only.', low=0.0, high=1.0),
         spec('prior.type', 'Goal prior: planar pose attractor, joint attractor, a learned model '
-             '(prior.model_file) or external priors received on goal_prior.', choices=PriorType),
+             '(prior.model_file), external priors received on goal_prior, or a planner path '
+             'received on path (nav_msgs/Path).', choices=PriorType),
         spec('prior.k_linear', 'Pose prior: forward speed per metre to the goal, 1/s.'),
         spec('prior.k_angular', 'Pose prior: turn rate per radian of heading error, 1/s.'),
         spec('prior.std_linear', 'Pose prior: forward-speed std at the goal, m/s.'),
@@ -223,6 +231,22 @@ def _steering_specs() -> list[ParameterSpec]:
              'error, 1/s.'),
         spec('prior.joint_names', 'Joint prior: commanded joints in command order.',
              element=str),
+        spec('prior.path_lookahead_m', 'Path prior: pure-pursuit look-ahead along the path, m.'),
+        spec('prior.path_speed_m_s', 'Path prior: forward speed along the path, m/s.'),
+        spec('prior.path_std_linear', 'Path prior: forward-speed std where the path bends, on '
+             'it and fresh, m/s.'),
+        spec('prior.path_std_angular', 'Path prior: turn-rate std where the path bends, on it '
+             'and fresh, rad/s.'),
+        spec('prior.path_open_std_factor', 'Path prior: std multiplier where the path runs '
+             'straight (open space).', low=1.0, high=FLOAT_MAX),
+        spec('prior.path_bend_window_m', 'Path prior: arc length, m, around the closest point '
+             'whose bending marks a constrained stretch.'),
+        spec('prior.path_std_per_m_cross_track', 'Path prior: relative std growth per metre off '
+             'the path, 1/m.'),
+        spec('prior.path_std_per_s_age', 'Path prior: relative std growth per second of path '
+             'age, 1/s.'),
+        spec('prior.path_timeout_s', 'Path prior: older paths are dropped and the pose prior '
+             'stands in, s.'),
         spec('action_mode', 'Command from the composed mean (deterministic) or a seeded sample '
              'of the composed Gaussian.', choices=ActionMode),
         spec('seed', 'Seed of the sampler in sample mode.', low=0, high=2**31 - 1),

@@ -29,6 +29,7 @@ from ament_index_python.packages import get_package_share_directory
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path as PlannerPath
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
@@ -202,6 +203,8 @@ class SteeringLogic:
                                      QoSProfile(depth=1), qos_overriding_options=overrides),
             self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior,
                                      QoSProfile(depth=1), qos_overriding_options=overrides),
+            self.create_subscription(PlannerPath, 'path', self._on_path, QoSProfile(depth=1),
+                                     qos_overriding_options=overrides),
             self.create_service(srv.Trigger, '~/clear_goal', self._on_clear_goal),
             *(self._subscribe_input(source, overrides) for source in self._sources)]
         self._period_s = 1.0 / self._values['control.rate_hz']
@@ -511,6 +514,18 @@ class SteeringLogic:
             self.get_logger().warning(f'goal_prior rejected: {error}',
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
+
+    def _on_path(self, message: PlannerPath) -> None:
+        """Hand a planner's path (state frame) to the Steerer; prior.type path follows it."""
+        state_frame = self._state.frame_id if self._state else ''
+        try:
+            if message.header.frame_id and state_frame and message.header.frame_id != state_frame:
+                raise adapters.MessageError(f'frame {message.header.frame_id!r} is not the '
+                                            f'state frame {state_frame!r}')
+            self._steerer.set_path(adapters.path_to_points(message), self._now_s())
+        except (adapters.MessageError, ValueError) as error:
+            self.get_logger().warning(f'path rejected: {error}',
+                                      throttle_duration_sec=LOG_THROTTLE_S)
 
     # Control ------------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The goal-grid benchmark: which goals each steering configuration reaches."""
