@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 WITH_ENV := source scripts/env.sh &&
 
-.PHONY: help setup build test lint demo bench eval reliability clean
+.PHONY: help setup build test lint demo bench eval ogbench reliability clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -28,6 +28,9 @@ bench: build  ## Benchmarks; writes docs/benchmarks.md and its plots.
 
 eval: build  ## The paper's evaluation protocol; writes docs/results.md and its plots.
 	$(WITH_ENV) python -m poe_steer_lab.cli eval
+
+ogbench: build  ## The protocol on OGBench PointMaze (datasets regenerated here); writes docs/ogbench.md.
+	$(WITH_ENV) python -m poe_steer_lab.cli ogbench
 
 reliability: build  ## Fuzz, soak and faults of the steering node; writes docs/reliability.md.
 	$(WITH_ENV) python -m poe_steer_lab.cli reliability

@@ -28,7 +28,7 @@ import functools
 import math
 import multiprocessing
 import pathlib
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 from poe_steer_ros.core.actor import FrozenActor, load_actor
@@ -38,11 +38,11 @@ from poe_steer_ros.core.interfaces import RobotState
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
-from poe_steer_lab.eval.priors import (build_prior, EvalPrior, Flavour, ORACLE, OraclePrior,
-                                       PriorKind, PriorSettings, PriorSpec, RANDOM)
+from poe_steer_lab.eval.priors import (build_prior, EvalPrior, ExpertPrior, Flavour, ORACLE,
+                                       OraclePrior, PriorKind, PriorSettings, PriorSpec, RANDOM)
 from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
 from poe_steer_lab.offline.rollout import run_episode
-from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
+from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 import tqdm
 
@@ -120,6 +120,8 @@ class EvalConfig:
     max_episode_s: float = 20.0
     alphas: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
     kl_budgets: tuple[float, ...] = (0.05, 0.2, 1.0)
+    kl_alphas: tuple[float, ...] | None = None
+    """The alphas whose matching KL-reg rule the grid runs (None: every alpha)."""
     sweep_alpha: float = 0.5
     """The alpha of the PoE, KL-reg and additive rules in the noise and shift sweeps."""
     sweep_kl_budget: float = 0.2
@@ -130,6 +132,12 @@ class EvalConfig:
     shifts_m: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
     shift_tolerance_m: float = 0.1
     """Half-width of the band of goal distances accepted for a shift."""
+    training_shift: float = 0.0
+    """The shift that is the actor's training condition (its competence is read there)."""
+    noise_shift: float = 0.0
+    """The shift of the prior-noise sweep."""
+    shift_unit: str = 'm'
+    """What a shift value counts, for the findings' text."""
     priors: PriorSettings = PriorSettings()
     resamples: int = 2000
     level: float = 0.95
@@ -174,7 +182,8 @@ class EvalConfig:
         cap = max(self.alphas)
         return (FROZEN,
                 *(RuleSpec(RuleFamily.POE, alpha) for alpha in self.alphas),
-                *(RuleSpec(RuleFamily.KL, alpha) for alpha in self.alphas),
+                *(RuleSpec(RuleFamily.KL, alpha) for alpha in (
+                    self.alphas if self.kl_alphas is None else self.kl_alphas)),
                 *(RuleSpec(RuleFamily.ADDITIVE, alpha) for alpha in self.alphas),
                 PRIOR_ONLY,
                 *(RuleSpec(RuleFamily.SELECTOR, cap, budget) for budget in self.kl_budgets))
@@ -228,7 +237,7 @@ def plan_runs(config: EvalConfig, actors: Sequence[str]) -> list[RunKey]:
                             for rule in config.grid_rules())
         for flavour in Flavour:
             for prior in config.noise_priors(flavour):
-                runs.update((RunKey.of(actor, prior, 0.0, rule), None)
+                runs.update((RunKey.of(actor, prior, config.noise_shift, rule), None)
                             for rule in config.sweep_rules())
         for shift in config.shifts_m:
             runs.update((RunKey.of(actor, ORACLE, shift, rule), None)
@@ -368,6 +377,53 @@ class RunResult:
         return self.column('episode_return')
 
 
+class Scenario(Protocol):
+    """
+    The task the protocol runs in: its episodes, its oracle and how an episode is played.
+
+    A scenario is pickled into every worker, so it holds settings only and builds its
+    environments lazily (once per process).
+    """
+
+    def oracle(self, scale: ActionScale, std: float) -> ExpertPrior:
+        """Return the oracle prior of this task (std in normalised-action units)."""
+        ...
+
+    def play(self, policy: SteeredPolicy, shift: float, seed: int,
+             config: EvalConfig) -> list[tuple[float, ...]]:
+        """
+        Play the episodes of one (shift, seed), the same for every actor, prior and rule.
+
+        :returns: per episode the fields of ``EPISODE_FIELDS`` before the telemetry.
+        """
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffDriveScenario:
+    """The project's MuJoCo diff-drive world; shifts are distances (m) from the goal region."""
+
+    def oracle(self, scale: ActionScale, std: float) -> ExpertPrior:
+        """Return the expert planner of the default world."""
+        return _diff_drive_oracle(tuple(scale.low), tuple(scale.high), std)
+
+    def play(self, policy: SteeredPolicy, shift: float, seed: int,
+             config: EvalConfig) -> list[tuple[float, ...]]:
+        """Play the planned episodes in the diff-drive world."""
+        env = _diff_drive_env(config.max_episode_s)
+        rows = []
+        for episode in _episodes(shift, seed, config.episodes_per_seed,
+                                 config.shift_tolerance_m):
+            record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
+            start_distance = math.hypot(*(record.goal - record.states[0, :2]))
+            rows.append((record.episode_return, record.success, record.collisions > 0,
+                         record.steps, start_distance))
+        return rows
+
+
+DIFF_DRIVE = DiffDriveScenario()
+
+
 @dataclasses.dataclass(frozen=True)
 class _Task:
     """One worker job: a run on the episodes of one seed."""
@@ -376,6 +432,7 @@ class _Task:
     seed: int
     manifest: str
     config: EvalConfig
+    scenario: Scenario
 
 
 @functools.lru_cache(maxsize=None)
@@ -385,11 +442,16 @@ def _actor(manifest: str) -> FrozenActor:
 
 
 @functools.lru_cache(maxsize=None)
-def _world_parts(max_episode_s: float, oracle_std: float) -> tuple[DiffDriveEnv, OraclePrior]:
-    """Build the environment and the oracle's planner once per process."""
-    world = default_world()
-    oracle = OraclePrior(world, ActionScale(COMMAND_LOW, COMMAND_HIGH), oracle_std)
-    return DiffDriveEnv(world, max_episode_s=max_episode_s), oracle
+def _diff_drive_env(max_episode_s: float) -> DiffDriveEnv:
+    """Build the environment once per process."""
+    return DiffDriveEnv(default_world(), max_episode_s=max_episode_s)
+
+
+@functools.lru_cache(maxsize=None)
+def _diff_drive_oracle(low: tuple[float, ...], high: tuple[float, ...],
+                       std: float) -> OraclePrior:
+    """Build the oracle's planner once per process."""
+    return OraclePrior(default_world(), ActionScale(np.array(low), np.array(high)), std)
 
 
 @functools.lru_cache(maxsize=64)
@@ -407,24 +469,20 @@ def envelope_for(actor: FrozenActor) -> SafetyEnvelope:
 def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray]:
     """Play one run's episodes of one seed; return their numbers."""
     config = task.config
-    env, oracle = _world_parts(config.max_episode_s, config.priors.oracle_std)
     actor = _actor(task.manifest)
     scale = ActionScale(actor.action_low, actor.action_high)
+    oracle = task.scenario.oracle(scale, config.priors.oracle_std)
     prior = build_prior(task.key.cell.prior or ORACLE, oracle, scale, config.priors)
     policy = SteeredPolicy(actor, envelope_for(actor), task.key.rule, prior)
     rows = []
-    for episode in _episodes(task.key.cell.shift_m, task.seed, config.episodes_per_seed,
-                             config.shift_tolerance_m):
-        record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
-        start_distance = math.hypot(*(record.goal - record.states[0, :2]))
-        rows.append((record.episode_return, record.success, record.collisions > 0,
-                     record.steps, start_distance, *policy.telemetry_means()))
+    for row in task.scenario.play(policy, task.key.cell.shift_m, task.seed, config):
+        rows.append((*row, *policy.telemetry_means()))
     return task.key, task.seed, np.array(rows, dtype=np.float64)
 
 
-def _tasks(config: EvalConfig, runs: Iterable[RunKey],
-           manifests: Mapping[str, pathlib.Path]) -> list[_Task]:
-    return [_Task(key, seed, str(manifests[key.cell.actor]), config)
+def _tasks(config: EvalConfig, runs: Iterable[RunKey], manifests: Mapping[str, pathlib.Path],
+           scenario: Scenario) -> list[_Task]:
+    return [_Task(key, seed, str(manifests[key.cell.actor]), config, scenario)
             for key in runs for seed in config.seeds]
 
 
@@ -441,13 +499,15 @@ def _execute(tasks: Sequence[_Task], workers: int,
 
 
 def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
-                 progress: bool = False) -> dict[RunKey, RunResult]:
+                 progress: bool = False, scenario: Scenario = DIFF_DRIVE
+                 ) -> dict[RunKey, RunResult]:
     """
     Play every run of the protocol for the given actors.
 
     :param config: the protocol's settings.
     :param manifests: actor name -> manifest path, in the order tables should list them.
     :param progress: show a progress bar.
+    :param scenario: the task (default: the diff-drive world).
     :returns: the per-episode results of every run (see ``plan_runs``).
     :raises ValueError: if ``manifests`` is empty.
     """
@@ -455,7 +515,8 @@ def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
         raise ValueError('manifests: need at least one actor to evaluate')
     runs = plan_runs(config, list(manifests))
     parts: dict[RunKey, dict[int, np.ndarray]] = {key: {} for key in runs}
-    for key, seed, rows in _execute(_tasks(config, runs, manifests), config.workers, progress):
+    tasks = _tasks(config, runs, manifests, scenario)
+    for key, seed, rows in _execute(tasks, config.workers, progress):
         parts[key][seed] = rows
     return {key: RunResult(np.concatenate([by_seed[seed] for seed in config.seeds]))
             for key, by_seed in parts.items()}
