@@ -25,13 +25,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import hashlib
 import math
 import multiprocessing
 import pathlib
+import time
 from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
-from poe_steer_ros.core.actor import FrozenActor, load_actor
+from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_ros.core.interfaces import RobotState
@@ -433,6 +435,18 @@ class _Task:
     manifest: str
     config: EvalConfig
     scenario: Scenario
+    cache: str | None = None
+    """Folder of finished tasks (None: no cache), so an interrupted protocol resumes."""
+
+    def cache_path(self) -> pathlib.Path | None:
+        """Return where this task's rows are cached, keyed by everything that shapes them."""
+        if self.cache is None:
+            return None
+        config = self.config
+        key = repr((self.scenario, sha256_of(self.manifest), self.key, self.seed,
+                    config.episodes_per_seed, config.priors, config.max_episode_s,
+                    config.shift_tolerance_m))
+        return pathlib.Path(self.cache) / f'{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz'
 
 
 @functools.lru_cache(maxsize=None)
@@ -466,8 +480,24 @@ def envelope_for(actor: FrozenActor) -> SafetyEnvelope:
                           np.full(actor.action_dim, math.inf))
 
 
-def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray]:
-    """Play one run's episodes of one seed; return their numbers."""
+def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray, float]:
+    """Play one run's episodes of one seed (or read them from the cache); return their numbers."""
+    path = task.cache_path()
+    if path is not None and path.is_file():
+        with np.load(path) as cached:
+            return task.key, task.seed, cached['rows'], float(cached['seconds'])
+    started = time.perf_counter()
+    rows = _play_task(task)
+    seconds = time.perf_counter() - started
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.stem + '.part.npz')
+        np.savez(partial, rows=rows, seconds=seconds)
+        partial.replace(path)
+    return task.key, task.seed, rows, seconds
+
+
+def _play_task(task: _Task) -> np.ndarray:
     config = task.config
     actor = _actor(task.manifest)
     scale = ActionScale(actor.action_low, actor.action_high)
@@ -477,17 +507,18 @@ def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray]:
     rows = []
     for row in task.scenario.play(policy, task.key.cell.shift_m, task.seed, config):
         rows.append((*row, *policy.telemetry_means()))
-    return task.key, task.seed, np.array(rows, dtype=np.float64)
+    return np.array(rows, dtype=np.float64)
 
 
 def _tasks(config: EvalConfig, runs: Iterable[RunKey], manifests: Mapping[str, pathlib.Path],
-           scenario: Scenario) -> list[_Task]:
-    return [_Task(key, seed, str(manifests[key.cell.actor]), config, scenario)
+           scenario: Scenario, cache: pathlib.Path | None) -> list[_Task]:
+    return [_Task(key, seed, str(manifests[key.cell.actor]), config, scenario,
+                  None if cache is None else str(cache))
             for key in runs for seed in config.seeds]
 
 
 def _execute(tasks: Sequence[_Task], workers: int,
-             progress: bool) -> Iterator[tuple[RunKey, int, np.ndarray]]:
+             progress: bool) -> Iterator[tuple[RunKey, int, np.ndarray, float]]:
     bar = functools.partial(tqdm.tqdm, total=len(tasks), desc='eval', disable=not progress,
                             smoothing=0.05)
     if workers == 1:
@@ -499,8 +530,9 @@ def _execute(tasks: Sequence[_Task], workers: int,
 
 
 def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
-                 progress: bool = False, scenario: Scenario = DIFF_DRIVE
-                 ) -> dict[RunKey, RunResult]:
+                 progress: bool = False, scenario: Scenario = DIFF_DRIVE,
+                 cache: pathlib.Path | None = None,
+                 task_seconds: list[float] | None = None) -> dict[RunKey, RunResult]:
     """
     Play every run of the protocol for the given actors.
 
@@ -508,6 +540,8 @@ def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
     :param manifests: actor name -> manifest path, in the order tables should list them.
     :param progress: show a progress bar.
     :param scenario: the task (default: the diff-drive world).
+    :param cache: folder keeping every finished (run, seed) task, reused by later calls.
+    :param task_seconds: if given, receives each task's play time (s), cached ones included.
     :returns: the per-episode results of every run (see ``plan_runs``).
     :raises ValueError: if ``manifests`` is empty.
     """
@@ -515,8 +549,10 @@ def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
         raise ValueError('manifests: need at least one actor to evaluate')
     runs = plan_runs(config, list(manifests))
     parts: dict[RunKey, dict[int, np.ndarray]] = {key: {} for key in runs}
-    tasks = _tasks(config, runs, manifests, scenario)
-    for key, seed, rows in _execute(tasks, config.workers, progress):
+    tasks = _tasks(config, runs, manifests, scenario, cache)
+    for key, seed, rows, seconds in _execute(tasks, config.workers, progress):
         parts[key][seed] = rows
+        if task_seconds is not None:
+            task_seconds.append(seconds)
     return {key: RunResult(np.concatenate([by_seed[seed] for seed in config.seeds]))
             for key, by_seed in parts.items()}

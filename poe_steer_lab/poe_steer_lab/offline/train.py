@@ -174,7 +174,7 @@ def objective(world: World) -> str:
 
 def build_algorithm(config: TrainConfig, action_low: Sequence[float] = COMMAND_LOW,
                     action_high: Sequence[float] = COMMAND_HIGH) -> Any:
-    """Return the configured (unfitted) d3rlpy algorithm on the CPU (default: diff-drive bounds)."""
+    """Return the configured (unfitted) d3rlpy algorithm on the CPU (default: command bounds)."""
     import d3rlpy
 
     scalers = {

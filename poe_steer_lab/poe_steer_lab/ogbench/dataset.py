@@ -63,8 +63,8 @@ def _episode(env: Any, grid: MazeGrid, rng: np.random.Generator, spec: DatasetSp
     init = grid.free_cells[rng.integers(len(grid.free_cells))]
     goal = grid.vertex_cells[rng.integers(len(grid.vertex_cells))]
     ob, _ = env.reset(seed=seed, options={'task_info': {'init_ij': init, 'goal_ij': goal}})
-    rows: dict[str, list[np.ndarray]] = {key: [] for key in ('observations', 'actions', 'qpos',
-                                                              'qvel', 'goals')}
+    keys = ('observations', 'actions', 'qpos', 'qvel', 'goals')
+    rows: dict[str, list[np.ndarray]] = {key: [] for key in keys}
     for _ in range(spec.episode_steps):
         xy = env.get_xy()
         action = grid.direction(xy, env.cur_goal_xy) + rng.normal(0.0, spec.noise, 2)

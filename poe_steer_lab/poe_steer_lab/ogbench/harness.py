@@ -16,11 +16,13 @@ import pathlib
 import time
 from typing import Sequence
 
+import numpy as np
 from poe_steer_lab.eval.analysis import Results
 from poe_steer_lab.eval.priors import PriorSettings
 from poe_steer_lab.eval.protocol import EvalConfig, run_protocol
 from poe_steer_lab.eval.report import (machine_facts, protocol_facts, report_sections,
                                        ReportText)
+from poe_steer_lab.eval.stats import Verdict
 from poe_steer_lab.ogbench.actors import default_actors, train_actor, TRAINING_TASK
 from poe_steer_lab.ogbench.dataset import (check, DatasetCheck, DatasetSpec, generate, load,
                                            OGBENCH_EPISODE_STEPS, OGBENCH_EPISODES,
@@ -124,16 +126,39 @@ def run_maze(maze: str, settings: RunSettings, out_dir: pathlib.Path, cache: pat
         grid.distances(goal_cell)[grid.task_cells[goal - 1][1]], goal))
     config = protocol_config(settings, goal_order)
     scenario = PointMazeScenario(maze, 50 if settings.quick else settings.max_steps)
-    results = Results(config, tuple(manifests),
-                      run_protocol(config, manifests, progress, scenario))
-    seconds['protocol'] = (time.perf_counter() - started - seconds['dataset']
-                           - seconds['actors'])
+    task_seconds: list[float] = []
+    runs = run_protocol(config, manifests, progress, scenario, cache / 'tasks' / maze,
+                        task_seconds)
+    seconds['protocol'] = float(np.sum(task_seconds)) / config.workers
+    results = Results(config, tuple(manifests), runs)
     descriptions = {plan.name: f'{plan.description} ({os.path.relpath(manifests[plan.name])})'
                     for plan in plans}
     text = report_text(maze, goal_order, scenario.max_steps)
-    sections = [protocol_facts(results, text),
+    sections = [protocol_facts(results, text), _intervals(results),
                 *report_sections(results, out_dir, text, descriptions)]
     return MazeRun(maze, spec, dataset_check, sections, seconds)
+
+
+def _intervals(results: Results) -> str:
+    """Return how wide the 95 % intervals are next to the effects they decide."""
+    comparisons = [results.compare(cell, rule) for cell in results.grid_cells()
+                   for rule in results.steered_grid_rules()]
+    widths = np.array([item.high - item.low for item in comparisons])
+    effects = np.abs([item.mean_difference for item in comparisons])
+    decided = [item for item in comparisons if item.verdict is not Verdict.FROZEN]
+    config = results.config
+    large = effects >= 100.0
+    return (
+        '## Episodes and interval widths\n\n'
+        f'{config.episodes_per_cell} paired episodes per cell ({len(config.seeds)} seed(s) x '
+        f'{config.episodes_per_seed}). Over the {len(comparisons)} grid comparisons (rule - '
+        f'frozen), the 95 % interval is {np.median(widths):.0f} steps wide at the median '
+        f'(largest {widths.max():.0f}); {len(decided)} are HELP or HURT, with a median effect '
+        f'of {np.median([abs(item.mean_difference) for item in decided]) if decided else 0:.0f} '
+        f'steps. Of the {int(large.sum())} comparisons whose mean effect is at least 100 steps, '
+        f'{int(np.sum(widths[large] < effects[large]))} have an interval narrower than the '
+        'effect, so those effects are resolved; smaller effects are reported as ties '
+        '(FROZEN) unless their interval excludes 0.')
 
 
 def _demote(section: str) -> str:
@@ -158,7 +183,7 @@ def run_ogbench(out_dir: pathlib.Path, settings: RunSettings, *, cache: pathlib.
         f'* Reproduce: `{command}` (wall time {wall_time_s / 60:.1f} min; datasets and actors '
         f'are cached under `{cache}` and reused; written {datetime.date.today().isoformat()}).\n'
         f'* Machine: {machine_facts()}.\n' + _timing(runs),
-        _datasets(runs), DIFFERENCES]
+        _datasets(runs), differences(settings)]
     for run in runs:
         parts.append(f'## PointMaze {run.maze}')
         parts.extend(_demote(section) for section in run.sections)
@@ -170,8 +195,10 @@ def run_ogbench(out_dir: pathlib.Path, settings: RunSettings, *, cache: pathlib.
 
 def _timing(runs: Sequence[MazeRun]) -> str:
     return '\n'.join(
-        f'* {run.maze}: dataset {run.seconds["dataset"]:.0f} s, actors '
-        f'{run.seconds["actors"]:.0f} s, protocol {run.seconds["protocol"] / 60:.1f} min.'
+        f'* {run.maze}: dataset and its check {run.seconds["dataset"]:.0f} s, actors '
+        f'{run.seconds["actors"]:.0f} s (both 0 when cached), protocol play '
+        f'{run.seconds["protocol"] / 60:.1f} min (sum of the per-task play times over the '
+        'workers, measured when each task was played; reruns reuse finished tasks).'
         for run in runs)
 
 
@@ -212,27 +239,33 @@ INTRO = (
     '1-5, the retargeting question. Every rule runs in-process through the core `Steerer`, the '
     'same object the steering node runs, with the priors plugged in as its learned prior.')
 
-DIFFERENCES = (
-    "## What differs from the paper's D4RL setting\n\n"
-    '* **Benchmark.** The paper uses D4RL (MuJoCo locomotion and AntMaze datasets). D4RL '
-    "cannot be downloaded here, nor can OGBench's files; OGBench PointMaze is a different, "
-    'simpler task (a point mass moved by displacement actions, 2-D state and action), with '
-    'datasets regenerated by its documented scripted oracle rather than downloaded.\n'
-    '* **Actors.** The paper steers actors trained by standard offline RL on D4RL. Ours are '
-    "d3rlpy behaviour cloning filtered by OGBench's single-task reward of task 1 (the "
-    'transitions that reach the goal soon), a simple offline-RL baseline chosen because it '
-    'trains in seconds on 2 shared CPU cores; the weak actor is the same recipe on a tenth of '
-    'the data with a tenth of the gradient steps. The actors observe the position only, not '
-    'the goal.\n'
-    "* **Priors.** The oracle prior is OGBench's own data-collection oracle (noise-free), "
-    'the very policy that generated the data; degraded and random priors follow '
-    "`poe_steer_lab/eval/priors.py`. The paper's priors come from other sources, so the "
-    'oracle here is unusually strong: it solves every task on its own (prior-only).\n'
-    '* **Objective shift.** The paper shifts the objective of a locomotion task; here the '
-    "shift is a change of goal (OGBench's tasks 2-5 against training task 1). Tasks differ "
-    'in start cell as well as goal.\n'
-    '* **Budgets.** Fewer alphas (0.25, 0.5, 0.75: all with exact beta = alpha / (1 - alpha) '
-    'in floating point) and fewer episodes per cell than a paper would use, to fit two shared '
-    'cores; the number of episodes and the interval widths are stated with every table.\n'
-    "* **Returns.** OGBench's single-task return (minus the steps to the goal, -1000 without "
-    "success) replaces D4RL's normalised score.")
+
+def differences(settings: RunSettings) -> str:
+    """Return the section on how this setting differs from the paper's, with this run's budgets."""
+    return (
+        "## What differs from the paper's D4RL setting\n\n"
+        '* **Benchmark.** The paper uses D4RL (MuJoCo locomotion and AntMaze datasets). D4RL '
+        "cannot be downloaded here, nor can OGBench's files; OGBench PointMaze is a different, "
+        'simpler task (a point mass moved by displacement actions, 2-D state and action), with '
+        'datasets regenerated by its documented scripted oracle rather than downloaded.\n'
+        "* **Actors.** The paper steers actors trained by standard offline RL on D4RL's "
+        "datasets. Ours are d3rlpy IQL on the transitions that OGBench's single-task reward of "
+        'task 1 marks as reaching the goal in good time (filtered, advantage-weighted cloning), '
+        'a recipe chosen because it trains in minutes on 2 shared CPU cores; the weak actor is '
+        'the same recipe with a looser filter on a tenth of the data and a tenth of the '
+        'gradient steps. The actors observe the position only, not the goal.\n'
+        "* **Priors.** The oracle prior is OGBench's own data-collection oracle without noise, "
+        'the very policy that generated the data; degraded and random priors follow '
+        "`poe_steer_lab/eval/priors.py`. The paper's priors come from other sources; this "
+        'oracle is unusually strong: it solves every task on its own (see prior-only).\n'
+        '* **Objective shift.** The paper shifts the objective of a locomotion task; here the '
+        "shift is a change of goal (OGBench's tasks 2-5 against training task 1). Tasks also "
+        'differ in start cell.\n'
+        f'* **Budgets.** Datasets of {settings.dataset_episodes} episodes (OGBench ships '
+        f'{OGBENCH_EPISODES}); episodes capped at {settings.max_steps} steps (OGBench evaluates '
+        f'{OGBENCH_EVAL_STEPS}); alphas 0.25, 0.5 and 0.75 (each with an exact beta = alpha / '
+        '(1 - alpha) in floating point), KL-reg at alpha 0.5 only, one selector budget; '
+        f'{settings.episodes_per_seed * len(settings.seeds)} episodes per cell. All to fit two '
+        'CPU cores shared with other work.\n'
+        "* **Returns.** OGBench's single-task return (minus the steps taken before the goal) "
+        "replaces D4RL's normalised score.")

@@ -108,7 +108,7 @@ class MazeGrid:
         return self.centre(best)
 
     def direction(self, xy: np.ndarray, goal_xy: np.ndarray) -> np.ndarray:
-        """Return the unit vector from ``xy`` toward the oracle's subgoal (the noise-free action)."""
+        """Return the unit vector from ``xy`` toward the oracle's subgoal (noise-free action)."""
         offset = self.subgoal(xy, goal_xy) - np.asarray(xy, dtype=np.float64)
         return offset / (np.linalg.norm(offset) + 1e-6)
 
