@@ -6,11 +6,12 @@ import datetime
 import os
 from pathlib import Path
 import platform
+import re
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
-from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench
+from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench, startup_bench
 import torch
 
 BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
@@ -18,6 +19,7 @@ BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('actor', actor_bench.run),
     ('simulation', sim_bench.run),
     ('control tick through DDS', dds_bench.run),
+    ('startup', startup_bench.run),
 )
 """Each entry's ``run(quick, out_dir)`` returns a markdown section and may write PNGs."""
 
@@ -30,16 +32,41 @@ def machine_facts() -> str:
             f'CUDA {"available" if torch.cuda.is_available() else "absent"}')
 
 
-def write_report(out_dir: Path, quick: bool = False) -> Path:
-    """Run the benchmarks; write ``benchmarks.md`` and plots into ``out_dir``; return the path."""
+def replace_sections(report: str, sections: Sequence[str]) -> str:
+    """Return ``report`` with each section's ``## `` heading block replaced (appended if new)."""
+    for section in sections:
+        heading = section.split('\n', 1)[0]
+        pattern = re.compile(rf'^{re.escape(heading)}\n.*?(?=^## |\Z)', re.M | re.S)
+        if pattern.search(report):
+            report = pattern.sub(lambda _: section.rstrip('\n') + '\n\n', report, count=1)
+        else:
+            report = report.rstrip('\n') + '\n\n' + section + '\n'
+    return report.rstrip('\n') + '\n'
+
+
+def write_report(out_dir: Path, quick: bool = False, only: Sequence[str] = ()) -> Path:
+    """
+    Run the benchmarks; write ``benchmarks.md`` and plots into ``out_dir``; return the path.
+
+    :param only: names of ``BENCHMARKS`` to run; their sections replace the ones of an existing
+        report, the others stay as they were measured. Empty: run all, write a new report.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    unknown = set(only) - {name for name, _ in BENCHMARKS}
+    if unknown:
+        raise ValueError(f'only: {sorted(unknown)} are not among {[n for n, _ in BENCHMARKS]}')
     sections = []
     for name, run in BENCHMARKS:
+        if only and name not in only:
+            continue
         start = time.perf_counter()
         print(f'[bench] {name} ...', flush=True)
         sections.append(run(quick=quick, out_dir=out_dir))
         print(f'[bench] {name} done in {time.perf_counter() - start:.1f} s', flush=True)
     path = out_dir / 'benchmarks.md'
+    if only and path.is_file():
+        path.write_text(replace_sections(path.read_text(), sections))
+        return path
     path.write_text(
         '# Benchmarks\n\n'
         f'Written by `make bench` (`python -m poe_steer_lab.cli bench`) on '

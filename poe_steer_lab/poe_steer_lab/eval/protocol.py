@@ -33,6 +33,10 @@ import time
 from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
+from poe_steer_lab.eval.priors import (build_prior, EvalPrior, ExpertPrior, Flavour, ORACLE,
+                                       OraclePrior, PriorKind, PriorSettings, PriorSpec, RANDOM)
+from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
+from poe_steer_lab.offline.rollout import run_episode
 from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
@@ -40,10 +44,6 @@ from poe_steer_ros.core.interfaces import RobotState
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
-from poe_steer_lab.eval.priors import (build_prior, EvalPrior, ExpertPrior, Flavour, ORACLE,
-                                       OraclePrior, PriorKind, PriorSettings, PriorSpec, RANDOM)
-from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
-from poe_steer_lab.offline.rollout import run_episode
 from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 import tqdm

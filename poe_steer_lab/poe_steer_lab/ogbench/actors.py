@@ -20,12 +20,12 @@ import pathlib
 from typing import Any
 
 import numpy as np
-from poe_steer_ros.core.manifest import ModelFormat, Provenance
 from poe_steer_lab.offline.export import export_actor
 from poe_steer_lab.offline.train import (Algorithm, build_algorithm, reproducible_and_quiet,
                                          TrainConfig)
 from poe_steer_lab.ogbench.dataset import DatasetSpec, load
 from poe_steer_lab.ogbench.maze import ACTION_NAMES, MazeGrid, OBSERVATION_FIELDS
+from poe_steer_ros.core.manifest import ModelFormat, Provenance
 import yaml
 
 STEPS_PER_CELL = 20

@@ -17,11 +17,11 @@ import functools
 from typing import Any
 
 import numpy as np
-from poe_steer_ros.core.gaussian import ActionScale
-from poe_steer_ros.core.interfaces import array_key, RobotState
 from poe_steer_lab.eval.priors import ExpertPrior
 from poe_steer_lab.eval.protocol import EvalConfig, SteeredPolicy
 from poe_steer_lab.ogbench.maze import make_env, MazeGrid
+from poe_steer_ros.core.gaussian import ActionScale
+from poe_steer_ros.core.interfaces import array_key, RobotState
 
 OGBENCH_EVAL_STEPS = 1000
 """OGBench's evaluation episode length (``max_episode_steps`` of the PointMaze envs)."""

@@ -25,13 +25,13 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
+from poe_steer_lab.reliability.actors import FixtureKind, FIXTURES, JOINT_NAMES
+from poe_steer_lab.ros.client import RosClient
+from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
 from poe_steer_msgs.msg import SteeringStatus
 from poe_steer_ros.core.safety import SafetyEnvelope
-from poe_steer_lab.reliability.actors import FixtureKind, FIXTURES, JOINT_NAMES
 from poe_steer_ros.ros.adapters import COMMAND_MESSAGES, CommandType, time_to_seconds
-from poe_steer_lab.ros.client import RosClient
 from poe_steer_ros.ros.parameters import SPECS
-from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
@@ -122,7 +122,8 @@ class SteerNodeUnderTest:
         self._executable = table.EXECUTABLE
         log_dir.mkdir(parents=True, exist_ok=True)
         self.params_file = log_dir / f'{setup.label}.params.yaml'
-        values = {**setup.parameters, 'actor.manifest': str(manifest.resolve())}
+        values = {'limits.action_names': list(setup.action_names), **setup.parameters,
+                  'actor.manifest': str(manifest.resolve())}
         self.params_file.write_text(yaml.safe_dump({'/**': {'ros__parameters': values}}))
         self.process = NodeProcess(table.EXECUTABLE, ros_arguments(
             params_file=self.params_file, remaps={'__ns': self.namespace}),
