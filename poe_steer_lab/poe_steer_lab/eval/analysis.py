@@ -364,8 +364,9 @@ def _poor_actor(results: Results) -> Finding:
         agreement = 'agrees' if best[0][1] == 0.0 else 'disagrees'
         measured = (f'{poor} actor: frozen success 0 % at shift {training:g}. With the oracle '
                     f'prior the best of each family reach: {steered}. Criterion: agrees if no '
-                    'PoE alpha succeeds (PoE stays anchored to the actor); additive and prior-only are '
-                    'not anchored, and our oracle is a planner that succeeds on its own')
+                    'PoE alpha succeeds (PoE stays anchored to the actor); additive and '
+                    'prior-only are not anchored, and our oracle is a planner that succeeds on '
+                    'its own')
     return Finding('A behaviour-cloned actor that solves no episode passes zero to every rule.',
                    measured + '.', agreement)
 
