@@ -4,7 +4,7 @@ SHELL := /bin/bash
 WITH_ENV := source scripts/env.sh &&
 DISTROS ?= kilted jazzy
 
-.PHONY: help setup build test lint demo bench eval reliability reach clean
+.PHONY: help setup build test lint demo bench eval ogbench reliability reach clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,9 @@ eval: build  ## The paper's evaluation protocol; writes docs/results.md and its 
 
 reach: build  ## Goal-grid benchmark on the default and moved-obstacle worlds; writes docs/reach.md.
 	$(WITH_ENV) python -m poe_steer_lab.cli reach $(REACH_ARGS)
+
+ogbench: build  ## The protocol on OGBench PointMaze (datasets regenerated here); writes docs/ogbench.md.
+	$(WITH_ENV) python -m poe_steer_lab.cli ogbench
 
 reliability: build  ## Fuzz, soak and faults of the steering node; writes docs/reliability.md.
 	$(WITH_ENV) python -m poe_steer_lab.cli reliability

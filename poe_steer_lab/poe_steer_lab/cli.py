@@ -1,5 +1,5 @@
 """
-The ``poe-steer-lab`` command: training, evaluation, benchmarks, reliability and the demo.
+The ``poe-steer-lab`` command: training, evaluation, OGBench, benchmarks, reliability, demo.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function that declares its arguments and
 sets ``handler``, a function from the parsed arguments to an exit code; ``SUBCOMMANDS`` lists
@@ -170,6 +170,62 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_OGBENCH_DEFAULTS: dict[str, Any] = {
+    'out': pathlib.Path('docs'), 'cache': pathlib.Path('out/ogbench'),
+    'maze': ['medium', 'large'],
+    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 8, 'max_steps': 1000,
+    'workers': 2}
+"""Defaults of ``ogbench``'s options, relative to the repository root."""
+
+
+def _add_ogbench(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'ogbench', help="the paper's protocol on OGBench PointMaze; writes docs/ogbench.md",
+        description='Regenerate OGBench PointMaze navigate datasets locally, train frozen '
+                    'actors on task 1, steer them toward the given goals with every rule and '
+                    'prior of the evaluation protocol, and write ogbench.md with its plots.')
+    parser.add_argument('--out', type=pathlib.Path,
+                        help='folder of ogbench.md and its plots (default: docs)')
+    parser.add_argument('--cache', type=pathlib.Path,
+                        help='folder of the datasets and actors, reused by reruns '
+                             '(default: out/ogbench)')
+    parser.add_argument('--maze', nargs='+', choices=('medium', 'large', 'giant', 'teleport'),
+                        help='PointMaze layouts (default: medium large)')
+    parser.add_argument('--goals', nargs='+', type=int, choices=range(1, 6),
+                        help='OGBench tasks to steer toward; 1 is the training task '
+                             '(default: 1 2 3 4 5)')
+    parser.add_argument('--dataset-episodes', type=_workers,
+                        help='training episodes per dataset (default: 1000, as OGBench)')
+    parser.add_argument('--episodes', type=_workers,
+                        help='paired episodes per cell (default: 8)')
+    parser.add_argument('--max-steps', type=_workers,
+                        help='steps before an episode counts as failed (default: 1000, as '
+                             'OGBench)')
+    parser.add_argument('--workers', type=_workers, help='worker processes (default: 2)')
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny budgets (seconds): proves every table and plot is written')
+    parser.set_defaults(handler=_ogbench, **_OGBENCH_DEFAULTS)
+
+
+def _ogbench(args: argparse.Namespace) -> int:
+    from poe_steer_lab.ogbench.harness import run_ogbench, RunSettings  # torch: import on use
+    settings = RunSettings(mazes=tuple(args.maze), goals=tuple(sorted(set(args.goals))),
+                           dataset_episodes=args.dataset_episodes,
+                           episodes_per_seed=args.episodes, max_steps=args.max_steps,
+                           workers=args.workers,
+                           quick=args.quick)
+    words = ['python -m poe_steer_lab.cli ogbench', *(['--quick'] if args.quick else [])]
+    for name, default in _OGBENCH_DEFAULTS.items():
+        value = getattr(args, name)
+        if value != default:
+            shown = ' '.join(map(str, value)) if isinstance(value, list) else value
+            words.append(f'--{name.replace("_", "-")} {shown}')
+    command = ' '.join(words) if len(words) > 1 else 'make ogbench'
+    report = run_ogbench(args.out, settings, cache=args.cache, command=command)
+    print(f'wrote {report}')
+    return EXIT_OK
+
+
 def _add_reliability(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         'reliability', help='fuzz, soak and fault-inject the steering node',
@@ -267,7 +323,7 @@ def _reach(args: argparse.Namespace) -> int:
 
 
 SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
-    _add_demo, _add_bench, _add_train, _add_eval, _add_reliability, _add_reach)
+    _add_demo, _add_bench, _add_train, _add_eval, _add_ogbench, _add_reliability, _add_reach)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -205,14 +205,15 @@ def objective(world: World, seeing: bool = False) -> str:
             'obstacles')
 
 
-def build_algorithm(config: TrainConfig) -> Any:
-    """Return the configured (unfitted) d3rlpy algorithm on the CPU."""
+def build_algorithm(config: TrainConfig, action_low: Sequence[float] = COMMAND_LOW,
+                    action_high: Sequence[float] = COMMAND_HIGH) -> Any:
+    """Return the configured (unfitted) d3rlpy algorithm on the CPU (default: command bounds)."""
     import d3rlpy
 
     scalers = {
         'observation_scaler': d3rlpy.preprocessing.StandardObservationScaler(),
         'action_scaler': d3rlpy.preprocessing.MinMaxActionScaler(
-            minimum=np.array(COMMAND_LOW), maximum=np.array(COMMAND_HIGH)),
+            minimum=np.array(action_low), maximum=np.array(action_high)),
     }
     actor = d3rlpy.models.VectorEncoderFactory(list(config.actor_hidden))
     critic = d3rlpy.models.VectorEncoderFactory(list(config.critic_hidden))
@@ -230,7 +231,7 @@ def build_algorithm(config: TrainConfig) -> Any:
 
 
 @contextlib.contextmanager
-def _reproducible_and_quiet(seed: int, threads: int) -> Iterator[None]:
+def reproducible_and_quiet(seed: int, threads: int) -> Iterator[None]:
     """
     Seed every generator d3rlpy uses, fix torch's threads and deterministic ops, mute d3rlpy.
 
@@ -317,7 +318,7 @@ def train(config: TrainConfig, out_dir: str | pathlib.Path, name: str = 'actor',
     world = default_world() if world is None else world
     report_dir = pathlib.Path(out_dir if report_dir is None else report_dir)
     dataset_config = config.dataset_config()
-    with _reproducible_and_quiet(config.seed, config.torch_threads):
+    with reproducible_and_quiet(config.seed, config.torch_threads):
         records = generate_episodes(dataset_config, world, 'dataset' if progress else None)
         dataset_info = describe(dataset_config, records, world)
         algo = build_algorithm(config)

@@ -1,0 +1,1 @@
+"""An external benchmark: the evaluation protocol on OGBench PointMaze."""
