@@ -67,7 +67,7 @@ build_workspace() {
     --build-base "$ROOT/build" --install-base "$ROOT/install" \
     --symlink-install --event-handlers console_cohesion- summary+ \
     --cmake-args -DCMAKE_PROJECT_INCLUDE="$ROOT/cmake/ros_wheels_path_fix.cmake" \
-      -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=OFF
+      -DPython3_EXECUTABLE="$VENV/bin/python" -DBUILD_TESTING=ON
 }
 
 case "$step" in

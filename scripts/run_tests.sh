@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test of both packages through colcon and fails on any failure.
+# Runs every test of every package through colcon and fails on any failure.
 # `colcon test` alone exits 0 when tests fail, hence --return-code-on-test-failure, and the
 # closing line counts the JUnit results of every package. Extra arguments go to pytest.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-rm -f build/*/pytest.xml
+rm -f build/*/pytest.xml build/*/test_results/*/*.xunit.xml
 colcon --log-base "$ROOT/log" test \
   --base-paths "$ROOT/poe_steer_msgs" "$ROOT/poe_steer_ros" "$ROOT/poe_steer_sim" "$ROOT/poe_steer_lab" \
   --build-base "$ROOT/build" --install-base "$ROOT/install" \
@@ -18,7 +18,8 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 totals = {'tests': 0, 'failures': 0, 'errors': 0, 'skipped': 0}
-for report in glob.glob('build/*/pytest.xml'):
+# ament_python packages write pytest.xml, ament_cmake_pytest tests *.xunit.xml.
+for report in glob.glob('build/*/pytest.xml') + glob.glob('build/*/test_results/*/*.xunit.xml'):
     root = ElementTree.parse(report).getroot()
     for suite in ([root] if root.tag == 'testsuite' else root.iter('testsuite')):
         for key in totals:
