@@ -97,7 +97,7 @@ class RuleSpec:
         family = self.family
         rule = Rule.POE if family is RuleFamily.SELECTOR else Rule(family.value)
         return SteeringConfig(
-            rule=rule, alpha=self.alpha, beta=self.beta if family is RuleFamily.KL else 1.0,
+            rule=rule, alpha=self.alpha, beta=self.beta,
             kl_budget=self.kl_budget, alpha_ramp_s=0.0, prior=PriorConfig(type=PriorType.LEARNED),
             action_mode=ActionMode.MEAN)
 

@@ -22,8 +22,8 @@ from typing import Any, Callable, ContextManager
 import numpy as np
 
 from poe_steer_ros.core import kernels
-from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair, Rule, Weight,
-                                        WEIGHTED_RULES)
+from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair, Rule,
+                                        RULE_TRAITS, Weight, WEIGHTED_RULES)
 from poe_steer_ros.core.gaussian import Array, array_namespace, DiagGaussian, sum_last
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -54,7 +54,7 @@ def _check(rule: Rule, kl_budget: float, max_weight: float) -> None:
         raise ValueError(f'rule {rule!r} has no weight to select; use poe, kl or additive')
     if not kl_budget >= 0.0:
         raise ValueError(f'kl_budget must be >= 0 nats, got {kl_budget}')
-    upper = math.inf if rule is Rule.KL else 1.0
+    upper = RULE_TRAITS[rule].max_weight
     if not (0.0 <= max_weight <= upper and math.isfinite(max_weight)):
         raise ValueError(f'max_weight for rule {rule.value} must be finite in [0, {upper}], '
                          f'got {max_weight}')
@@ -239,7 +239,7 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
         raise ValueError('fuse_state composes one numpy state of shape (d,) with a prior of the '
                          'same shape; use fuse for batches and torch')
     weighted = rule in WEIGHTED_RULES
-    if weighted and (not 0.0 <= max_weight <= (math.inf if rule is Rule.KL else 1.0)
+    if weighted and (not 0.0 <= max_weight <= RULE_TRAITS[rule].max_weight
                      or (kl_budget > 0.0 and max_weight == math.inf)):
         # Out of range: let the array path's checks raise with their messages.
         checked_weight(rule, max_weight)

@@ -23,8 +23,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition, Rule,
-                                        WEIGHTED_RULES)
+from poe_steer_ros.core.compose import Composition, Rule, RULE_TRAITS, WEIGHTED_RULES
 from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, squash_to_command,
                                          to_pre_squash)
 from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
@@ -41,7 +40,7 @@ LOG_STD_MAX = 20.0
 _STD_MIN = math.exp(LOG_STD_MIN)
 _STD_MAX = math.exp(LOG_STD_MAX)
 _ALPHA_BELOW_ONE = 1.0 - 1e-12
-"""A kl ramp starting from prior_only (alpha 1, no finite beta) starts at this alpha."""
+"""A ramp from alpha 1 (prior_only) to a rule with no finite weight there (kl) starts here."""
 
 STATE_INDEPENDENT_STD_WARNING = (
     "The actor's std does not depend on the state (IQL- and PPO-style actors): the fusion "
@@ -81,6 +80,12 @@ class SteeringConfig:
     """Command from the composed mean (deterministic) or from a sample of it."""
     seed: int = 0
     """Seed of the sampler used in sample mode."""
+
+    @property
+    def weight(self) -> float:
+        """Return the rule's own weight: alpha, or beta for kl; 0 for rules without one."""
+        name = RULE_TRAITS[self.rule].weight_name
+        return 0.0 if name is None else float(getattr(self, name))
 
     def __post_init__(self) -> None:
         """Coerce enums and numbers and check ranges; raise ValueError naming the field."""
@@ -141,17 +146,6 @@ def _parameter_value(value: Any) -> Any:
     return value
 
 
-def _alpha_equivalent(config: SteeringConfig) -> float:
-    """Return the prior weight in alpha units: 0 frozen, alpha, beta / (1 + beta), 1 prior_only."""
-    if config.rule is Rule.FROZEN:
-        return 0.0
-    if config.rule is Rule.PRIOR_ONLY:
-        return 1.0
-    if config.rule is Rule.KL:
-        return beta_to_alpha(config.beta)
-    return config.alpha
-
-
 @dataclasses.dataclass(frozen=True)
 class Telemetry:
     """
@@ -204,7 +198,8 @@ class _Schedule:
 
     def alpha_at(self, now_s: float) -> float:
         """Return the prior weight in force at ``now_s``, in alpha units (not yet capped)."""
-        target = _alpha_equivalent(self.config)
+        config = self.config
+        target = RULE_TRAITS[config.rule].to_alpha(config.weight)
         if not self._ramping(now_s):
             return target
         progress = max(now_s - self.ramp_start_s, 0.0) / self.config.alpha_ramp_s
@@ -212,15 +207,15 @@ class _Schedule:
 
     def weight_at(self, now_s: float) -> float:
         """Return the rule's own weight (alpha, or beta for kl) in force at ``now_s``."""
-        config = self.config
         if self._ramping(now_s):
-            return _weight_from_alpha(config.rule, self.alpha_at(now_s))
-        return config.beta if config.rule is Rule.KL else config.alpha
+            return _weight_from_alpha(self.config.rule, self.alpha_at(now_s))
+        return self.config.weight
 
 
 def _weight_from_alpha(rule: Rule, alpha: float) -> float:
-    """Express a prior weight given in alpha units in the rule's own units."""
-    return alpha_to_beta(min(alpha, _ALPHA_BELOW_ONE)) if rule is Rule.KL else alpha
+    """Express a prior weight given in alpha units in the rule's own units, finite."""
+    weight = RULE_TRAITS[rule].from_alpha(alpha)
+    return weight if math.isfinite(weight) else RULE_TRAITS[rule].from_alpha(_ALPHA_BELOW_ONE)
 
 
 class Steerer:
@@ -394,15 +389,14 @@ class Steerer:
         command, clamped = self._envelope.clamp(
             command, None if elapsed_s is None else self._last_command, elapsed_s or 0.0)
         self._last_command = command
-        alpha_used = beta_to_alpha(selection.weight) if rule is Rule.KL else (
-            1.0 if rule is Rule.PRIOR_ONLY else selection.weight)
+        traits = RULE_TRAITS[rule]
         return command.copy(), Telemetry(
             rule=config.rule, actor_mean=actor.mean, actor_std=actor.std,
             prior_mean=None if prior is None else prior.mean,
             prior_std=None if prior is None else prior.std,
             composed_mean=composed.mean, composed_std=composed.std,
-            prior_weight=composition.prior_weight, alpha=alpha_used,
-            beta=selection.weight if rule is Rule.KL else alpha_to_beta(alpha_used),
+            prior_weight=composition.prior_weight, alpha=traits.to_alpha(selection.weight),
+            beta=traits.to_beta(selection.weight),
             kl_to_actor=float(selection.kl), budget_binding=bool(selection.binding),
             prior_active=prior is not None,
             fallback_used=fallback_used, clamped=clamped)
@@ -439,8 +433,7 @@ class Steerer:
             prior = external
             if external.weight is not None:
                 weight = _weight_from_alpha(rule, external.weight)
-        alpha_max = self._envelope.alpha_max
-        cap = alpha_to_beta(alpha_max) if rule is Rule.KL else alpha_max
+        cap = RULE_TRAITS[rule].from_alpha(self._envelope.alpha_max)
         return self._pre_squash_prior(prior(state, goal, obs)), min(weight, cap)
 
     def _pre_squash_prior(self, gaussian: DiagGaussian) -> DiagGaussian:
