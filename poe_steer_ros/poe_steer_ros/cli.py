@@ -9,7 +9,6 @@ them. The lab's commands (train, eval, bench, reliability, demo) are ``poe-steer
 from __future__ import annotations
 
 import argparse
-import pathlib
 import sys
 from typing import Any, Callable, Sequence
 

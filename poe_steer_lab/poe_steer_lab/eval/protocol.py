@@ -34,14 +34,13 @@ import numpy as np
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
-from poe_steer_ros.core.interfaces import RobotState
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
-from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
+from poe_steer_ros.core.steerer import ActionMode, SteeringConfig, Telemetry
 from poe_steer_lab.eval.priors import (build_prior, EvalPrior, Flavour, ORACLE, OraclePrior,
                                        PriorKind, PriorSettings, PriorSpec, RANDOM)
 from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
-from poe_steer_lab.offline.rollout import run_episode
+from poe_steer_lab.offline.rollout import run_episode, SteererPolicy
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 import tqdm
@@ -308,47 +307,18 @@ EPISODE_FIELDS = ('episode_return', 'success', 'collision', 'steps', 'start_dist
 """Per-episode numbers a run records, in column order."""
 
 
-class SteeredPolicy:
-    """
-    A fresh Steerer per episode with the evaluation prior plugged in as its learned prior.
+def steered_policy(actor: FrozenActor, rule: RuleSpec, prior: EvalPrior) -> SteererPolicy:
+    """Return the protocol's policy: ``rule`` steering ``actor`` with ``prior`` learned."""
+    return SteererPolicy(actor, actor.observation_layout.build, envelope_for(actor),
+                         rule.steering_config(), learned_prior=prior)
 
-    Reseeds the prior at each episode start (the paired design) and averages the telemetry of
-    ``TELEMETRY_FIELDS`` over the episode's ticks.
-    """
 
-    def __init__(self, actor: FrozenActor, envelope: SafetyEnvelope, rule: RuleSpec,
-                 prior: EvalPrior) -> None:
-        """Check that the parts fit by building a first Steerer."""
-        self._actor = actor
-        self._envelope = envelope
-        self._config = rule.steering_config()
-        self._prior = prior
-        self._steerer = self._build(self._config)
-        self._totals = np.zeros(len(TELEMETRY_FIELDS))
-        self._ticks = 0
-
-    def _build(self, config: SteeringConfig) -> Steerer:
-        return Steerer(self._actor, self._actor.observation_layout.build, self._envelope,
-                       config, learned_prior=self._prior)
-
-    def start_episode(self, seed: int) -> None:
-        """Reseed the prior and start a new Steerer and new telemetry means."""
-        self._prior.start_episode(seed)
-        self._steerer = self._build(dataclasses.replace(self._config, seed=seed))
-        self._totals[:] = 0.0
-        self._ticks = 0
-
-    def __call__(self, state: RobotState, goal: np.ndarray, time_s: float) -> np.ndarray:
-        """Return the Steerer's command; add its telemetry to the episode's sums."""
-        command, telemetry = self._steerer.step(state, goal, time_s)
-        self._totals += (telemetry.alpha, telemetry.kl_to_actor,
-                         float(np.mean(telemetry.actor_std)))
-        self._ticks += 1
-        return command
-
-    def telemetry_means(self) -> np.ndarray:
-        """Return the episode's means of ``TELEMETRY_FIELDS`` (zeros before the first tick)."""
-        return self._totals / max(self._ticks, 1)
+def telemetry_means(telemetry: Sequence[Telemetry]) -> np.ndarray:
+    """Return an episode's means of ``TELEMETRY_FIELDS`` (zeros for an episode of no tick)."""
+    if not telemetry:
+        return np.zeros(len(TELEMETRY_FIELDS))
+    return np.mean([(tick.alpha, tick.kl_to_actor, float(np.mean(tick.actor_std)))
+                    for tick in telemetry], axis=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -411,14 +381,14 @@ def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray]:
     actor = _actor(task.manifest)
     scale = ActionScale(actor.action_low, actor.action_high)
     prior = build_prior(task.key.cell.prior or ORACLE, oracle, scale, config.priors)
-    policy = SteeredPolicy(actor, envelope_for(actor), task.key.rule, prior)
+    policy = steered_policy(actor, task.key.rule, prior)
     rows = []
     for episode in _episodes(task.key.cell.shift_m, task.seed, config.episodes_per_seed,
                              config.shift_tolerance_m):
         record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
         start_distance = math.hypot(*(record.goal - record.states[0, :2]))
         rows.append((record.episode_return, record.success, record.collisions > 0,
-                     record.steps, start_distance, *policy.telemetry_means()))
+                     record.steps, start_distance, *telemetry_means(policy.telemetry)))
     return task.key, task.seed, np.array(rows, dtype=np.float64)
 
 
