@@ -22,4 +22,4 @@ def test_quick_run_reports_every_case(tmp_path: pathlib.Path) -> None:
     assert {case[2] for case in cases} == {1, BIG_BATCH}
     assert {case[1] for case in cases} == set(BACKENDS)
     assert (tmp_path / 'core_latency.png').stat().st_size > 0
-    assert 'numpy 2.' in report and 'torch 2.13.0' in report
+    assert 'Machine:' not in report, 'the one footer of the report names the machine'

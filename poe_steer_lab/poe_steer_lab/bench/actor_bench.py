@@ -9,15 +9,13 @@ Run: ``python -m poe_steer_lab.bench.actor_bench``.
 
 from __future__ import annotations
 
-import os
 import pathlib
-import platform
 import tempfile
 from typing import Any
 
 import numpy as np
 import onnxruntime
-from poe_steer_lab.bench.machine import cpu_name
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_ros.core.actor import GaussianMLP, LatencyStats, load_actor, measure_latency
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelFormat,
@@ -153,16 +151,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         out_dir.mkdir(parents=True, exist_ok=True)
         _plot(rows, out_dir / 'actor_latency.png')
         lines += ['', '![Batch-1 actor latency per format](actor_latency.png)']
-    lines += [
-        '',
-        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), CUDA '
-        f'{"yes" if "cuda" in _devices() else "no"}; Python {platform.python_version()}, '
-        f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, '
-        f'numpy {np.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

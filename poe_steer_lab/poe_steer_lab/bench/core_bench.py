@@ -14,14 +14,12 @@ Run: ``python -m poe_steer_lab.bench.core_bench``.
 from __future__ import annotations
 
 import math
-import os
 import pathlib
-import platform
 import time
 from typing import Any, Callable
 
 import numpy as np
-from poe_steer_lab.bench.machine import cpu_name
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_ros.core.compose import GaussianPair, Rule
 from poe_steer_ros.core.gaussian import (ActionScale, array_namespace, DiagGaussian, squash,
                                          squash_to_command, sum_last)
@@ -237,14 +235,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         out_dir.mkdir(parents=True, exist_ok=True)
         _plot(rows, out_dir / 'core_latency.png')
         lines += ['', '![Single-state numpy latency per dimension](core_latency.png)']
-    lines += [
-        '',
-        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), shared with other jobs; Python '
-        f'{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

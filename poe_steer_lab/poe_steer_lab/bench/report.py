@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
-import platform
 import time
 from typing import Callable
 
-import numpy as np
 from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench
-import torch
+from poe_steer_lab.bench.machine import machine_footer
 
 BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('core', core_bench.run),
@@ -20,14 +17,6 @@ BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('control tick through DDS', dds_bench.run),
 )
 """Each entry's ``run(quick, out_dir)`` returns a markdown section and may write PNGs."""
-
-
-def machine_facts() -> str:
-    """One line on what the figures were measured with."""
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
-            f'Python {platform.python_version()}, numpy {np.__version__}, '
-            f'torch {torch.__version__} ({torch.get_num_threads()} threads), '
-            f'CUDA {"available" if torch.cuda.is_available() else "absent"}')
 
 
 def write_report(out_dir: Path, quick: bool = False) -> Path:
@@ -44,6 +33,6 @@ def write_report(out_dir: Path, quick: bool = False) -> Path:
         '# Benchmarks\n\n'
         f'Written by `make bench` (`python -m poe_steer_lab.cli bench`) on '
         f'{datetime.date.today().isoformat()}{" in quick mode (not for quoting)" if quick else ""}'
-        f'.\nMachine: {machine_facts()}. Absolute times on shared machines are noisy: quote '
-        'medians and ratios measured in one run.\n\n' + '\n\n'.join(sections) + '\n')
+        '. Absolute times on shared machines are noisy: quote medians and ratios measured in '
+        'one run.\n\n' + '\n\n'.join(sections) + '\n' + machine_footer() + '\n')
     return path

@@ -7,15 +7,13 @@ cost bounds how many episodes fit in a run. Run: ``python -m poe_steer_lab.bench
 
 from __future__ import annotations
 
-import os
 import pathlib
-import platform
 import statistics
 import time
 from typing import Callable
 
-import mujoco
 import numpy as np
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_sim.arm import PlanarArmEnv
 from poe_steer_sim.diff_drive import DiffDriveEnv, DiffDriveSim
 from poe_steer_sim.goal_env import GoalEnv
@@ -78,14 +76,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     for name, sim_dt_s, rate in rows:
         lines.append(f'| {name} | {sim_dt_s:g} | {rate:,.0f} | {rate * sim_dt_s:,.0f} | '
                      f'{rate * sim_dt_s * 60:,.0f} |')
-    lines += [
-        '',
-        f'Machine: {platform.machine()}, {os.cpu_count()} CPU(s), Python '
-        f'{platform.python_version()}, mujoco {mujoco.__version__}, numpy {np.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

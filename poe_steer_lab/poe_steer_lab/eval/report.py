@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
 import pathlib
-import platform
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from poe_steer_lab.bench.machine import machine_facts
 from poe_steer_lab.eval.analysis import (findings, poe_kl_identity, Results, selector_rows,
                                          verdict_counts)
 from poe_steer_lab.eval.priors import Flavour, ORACLE, PriorKind
@@ -62,16 +61,6 @@ def write_report(results: Results, out_dir: pathlib.Path, *, wall_time_s: float,
     path = out_dir / REPORT_FILE
     path.write_text('\n\n'.join(sections) + '\n', encoding='utf-8')
     return path
-
-
-def machine_facts() -> str:
-    """Return one line on the machine and the library versions."""
-    import mujoco
-    import torch
-
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python '
-            f'{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, '
-            f'mujoco {mujoco.__version__}')
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]],

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import hypothesis
 import numpy as np
-from poe_steer_lab.bench.report import machine_facts
+from poe_steer_lab.bench.machine import machine_facts
 from poe_steer_lab.reliability import faults, fuzz, soak
 from poe_steer_lab.reliability.actors import FixtureKind
 from poe_steer_lab.reliability.harness import isolate_ros_graph
