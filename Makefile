@@ -17,8 +17,9 @@ build:  ## setup, then colcon build of every package.
 test: build  ## Every test of every package; exits non-zero on any failure.
 	$(WITH_ENV) scripts/run_tests.sh $(PYTEST_ARGS)
 
-lint: build  ## ament_flake8 and ament_pep257 over the Python packages.
+lint: build  ## ament_flake8 and ament_pep257 over the Python packages, mypy --strict over the runtime.
 	$(WITH_ENV) ament_flake8 poe_steer_ros poe_steer_sim poe_steer_lab && ament_pep257 poe_steer_ros poe_steer_sim poe_steer_lab
+	$(WITH_ENV) cd poe_steer_ros && mypy poe_steer_ros
 
 demo: build  ## The main job: simulation + default frozen actor + live goal changes.
 	$(WITH_ENV) python -m poe_steer_lab.cli demo

@@ -22,6 +22,7 @@ read-only), so a control loop never compiles.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 from numba import types
@@ -39,7 +40,7 @@ does not advance (``inf * 0`` would be NaN)."""
 _VECTOR = types.Array(types.float64, 1, 'A', readonly=True)
 """Any float64 vector, read-only or not, contiguous or strided."""
 _OUT = types.Array(types.float64, 1, 'C')
-_JIT = {'nogil': True, 'cache': True, 'error_model': 'numpy'}
+_JIT: dict[str, Any] = {'nogil': True, 'cache': True, 'error_model': 'numpy'}
 """IEEE division (x / 0 is inf or NaN, as in numpy); NaN and inf are handled explicitly."""
 
 

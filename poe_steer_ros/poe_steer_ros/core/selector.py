@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-from typing import Any, Callable, ContextManager
+from typing import Any, Callable, cast, ContextManager
 
 import numpy as np
 
@@ -94,7 +94,7 @@ def _select_state(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
                            for gaussian in (actor, prior)))
     selection = select_weight(rule, batch, kl_budget, max_weight, rtol=rtol, max_iter=max_iter)
     return Selection(float(selection.weight[0]), float(selection.kl[0]),
-                     bool(selection.binding[0]))
+                     bool(cast(Array, selection.binding)[0]))
 
 
 def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,

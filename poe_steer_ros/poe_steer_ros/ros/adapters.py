@@ -144,7 +144,7 @@ def pose_to_goal(message: PoseStamped, goal_dim: int) -> list[float]:
 
 def time_to_seconds(stamp: Time) -> float:
     """Seconds of a ``builtin_interfaces/Time``."""
-    return stamp.sec + stamp.nanosec * 1e-9
+    return float(stamp.sec + stamp.nanosec * 1e-9)
 
 
 def seconds_to_time(seconds: float) -> Time:
@@ -192,7 +192,8 @@ def goal_prior_to_gaussian(message: GoalPrior,
     return mean, std, spaces[message.space], weight
 
 
-def fill_command(message: object, command: Sequence[float], action_names: Sequence[str]) -> None:
+def fill_command(message: object, command: Sequence[float] | np.ndarray,
+                 action_names: Sequence[str]) -> None:
     """Write a command vector into a preallocated command message."""
     if isinstance(message, (Twist, TwistStamped)):
         twist = message.twist if isinstance(message, TwistStamped) else message

@@ -13,9 +13,10 @@ import dataclasses
 import enum
 from typing import Any, Iterable, Mapping
 
+from poe_steer_ros.core.compose import Rule
 from poe_steer_ros.core.priors import PriorType
 from poe_steer_ros.core.safety import Fallback
-from poe_steer_ros.core.steerer import ActionMode, Rule, SteeringConfig
+from poe_steer_ros.core.steerer import ActionMode, SteeringConfig
 from poe_steer_ros.ros.adapters import CommandType, StateType
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
@@ -60,10 +61,11 @@ class ActorFormat(str, enum.Enum):
 STEERING_PREFIX = 'steering.'
 """ROS names of SteeringConfig's top-level weight fields: ``steering.alpha`` -> ``alpha``."""
 
-_TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
-          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
-_ARRAY_TYPES = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
-                str: ParameterType.PARAMETER_STRING_ARRAY}
+_TYPES: dict[type, int] = {
+    bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
+    float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
+_ARRAY_TYPES: dict[type, int] = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
+                                 str: ParameterType.PARAMETER_STRING_ARRAY}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +99,7 @@ class ParameterSpec:
         if self.low is not None and isinstance(self.default, float):
             descriptor.floating_point_range = [FloatingPointRange(
                 from_value=self.low, to_value=self.high, step=0.0)]
-        elif self.low is not None and isinstance(self.default, int):
+        elif self.low is not None and self.high is not None and isinstance(self.default, int):
             descriptor.integer_range = [IntegerRange(
                 from_value=int(self.low), to_value=int(self.high), step=1)]
         return descriptor

@@ -133,7 +133,7 @@ class SteerNode(Node):
         self._actor_latencies: collections.deque[float] = collections.deque(maxlen=1000)
         self._tick_work: collections.deque[float] = collections.deque(maxlen=1000)
         """Duration of each tick, s: conversion, steering, command and status publishing."""
-        self._counters = collections.Counter()
+        self._counters: collections.Counter[str] = collections.Counter()
 
         overrides = QoSOverridingOptions.with_default_policies()
         self._command_publisher = self.create_publisher(
@@ -196,11 +196,13 @@ class SteerNode(Node):
         if not path:
             return None
         import torch  # only a learned prior needs torch here
-        return LearnedPrior(torch.jit.load(str(resolve_manifest(path)), map_location='cpu'))
+        return LearnedPrior(torch.jit.load(  # type: ignore[no-untyped-call]
+            str(resolve_manifest(path)), map_location='cpu'))
 
     # Parameters ---------------------------------------------------------------------------
 
-    def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
+    def set_parameters_atomically(
+            self, parameter_list: list[Parameter[Any]]) -> SetParametersResult:
         """Set parameters as rclpy does, logging every attempt with old and new value."""
         old = {parameter.name: self._values.get(parameter.name) for parameter in parameter_list}
         try:
@@ -213,7 +215,7 @@ class SteerNode(Node):
         self._log_attempts(parameter_list, old, result)
         return result
 
-    def _log_attempts(self, parameter_list: list[Parameter], old: dict[str, Any],
+    def _log_attempts(self, parameter_list: list[Parameter[Any]], old: dict[str, Any],
                       result: SetParametersResult) -> None:
         """Log one line per parameter: name, old and new value, and the outcome with its reason."""
         for parameter in parameter_list:
@@ -225,7 +227,7 @@ class SteerNode(Node):
             else:
                 self.get_logger().warning(f'{change} rejected: {result.reason}')
 
-    def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+    def _validate_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
         """Accept a set of parameters only if the resulting steering settings are valid."""
         candidate = dict(self._values)
         try:
@@ -247,7 +249,7 @@ class SteerNode(Node):
             return SetParametersResult(successful=False, reason=str(error))
         return SetParametersResult(successful=True)
 
-    def _apply_parameters(self, parameters: list[Parameter]) -> None:
+    def _apply_parameters(self, parameters: list[Parameter[Any]]) -> None:
         """Record accepted values; the next tick swaps the steering config in atomically."""
         for parameter in parameters:
             value = parameter.value
@@ -353,7 +355,7 @@ class SteerNode(Node):
         telemetry: Telemetry | None = None
         stale = self._is_stale(state_age_s)
         detail = self._state_rejection
-        if stale or not goal:
+        if stale or not goal or state is None:
             command = self._steerer.safe_command(self._values['control.safe_command'])
             detail = detail or ('no goal set' if not goal else 'state stale or missing')
         else:
@@ -367,7 +369,7 @@ class SteerNode(Node):
                 command = self._steerer.safe_command(self._values['control.safe_command'])
                 detail = str(error)
         self._counters['stale_ticks'] += stale
-        self._publish_command(command, state.stamp if telemetry is not None else None)
+        self._publish_command(command, None if telemetry is None or state is None else state.stamp)
         if self._status_due(now_s, telemetry):
             self._publish_status(command, telemetry, state, state_age_s, stale, detail,
                                  tick_start)
@@ -437,7 +439,7 @@ class SteerNode(Node):
             status.effective_prior_weight = telemetry.prior_weight.tolist()
             status.actor_mean = telemetry.actor_mean.tolist()
             status.actor_std = telemetry.actor_std.tolist()
-            if telemetry.prior_mean is not None:
+            if telemetry.prior_mean is not None and telemetry.prior_std is not None:
                 status.prior_mean = telemetry.prior_mean.tolist()
                 status.prior_std = telemetry.prior_std.tolist()
             status.composed_mean = telemetry.composed_mean.tolist()
