@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from poe_steer_lab.offline.export import export_actor
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, Provenance
-from poe_steer_lab.offline.export import export_actor
 import torch
 
 BASE_FIELDS = ('goal.dx_body', 'goal.dy_body', 'base.v', 'base.w')

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+from actor_support import (fit_d3rlpy, offset_observations, provenance, small_encoder,
+                           tiny_dataset)
 import d3rlpy
 import numpy as np
+from poe_steer_lab.offline.export import write_manifest
 from poe_steer_ros.core.actor import ActorLoadError, load_actor
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ModelFormat, Normalization, ObservationSpec,
                                          OutputSpec)
-from poe_steer_lab.offline.export import write_manifest
 import pytest
-from test_actor_support import (fit_d3rlpy, offset_observations, provenance, small_encoder,
-                                tiny_dataset)
 import torch
 
 FIELDS = ('array.0', 'array.1', 'array.2')

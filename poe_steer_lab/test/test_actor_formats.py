@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pathlib
 
+from actor_support import ACTION, FIELDS, flip_byte, OBS_MEAN, OBS_STD, provenance
+from actor_support import torch_outputs
 import numpy as np
 import onnx
+from poe_steer_lab.offline.export import write_manifest
 from poe_steer_ros.core.actor import (ActorLoadError, DeviceFallbackWarning, GaussianMLP,
                                       load_actor, quiet_torchscript)
 from poe_steer_ros.core.interfaces import Actor, OutputKind
 from poe_steer_ros.core.manifest import (ArchitectureSpec, ModelFormat, Normalization,
                                          ObservationSpec, OutputSpec, StdKind)
-from poe_steer_lab.offline.export import write_manifest
 import pytest
-from test_actor_support import ACTION, FIELDS, flip_byte, OBS_MEAN, OBS_STD, provenance
-from test_actor_support import torch_outputs
 import torch
 
 IN_MODEL = ObservationSpec(FIELDS, (), Normalization(OBS_MEAN, OBS_STD, applied_in_model=True))

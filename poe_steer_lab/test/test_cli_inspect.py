@@ -7,13 +7,13 @@ import pathlib
 import subprocess
 import sys
 
+from actor_support import ACTION, FIELDS, flip_byte, provenance
+from poe_steer_lab.offline.export import export_actor
 from poe_steer_ros.cli import EXIT_OK, EXIT_REFUSED, main
 from poe_steer_ros.core.actor import GaussianMLP
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, StdKind
-from poe_steer_lab.offline.export import export_actor
 import pytest
-from test_actor_support import ACTION, FIELDS, flip_byte, provenance
 import torch
 
 

@@ -6,15 +6,16 @@ import math
 from pathlib import Path
 from typing import Iterator
 
-from poe_steer_ros.core.manifest import ActorManifest, ModelFormat
 from poe_steer_lab.ros.closed_loop import ClosedLoop, Segment
 from poe_steer_lab.ros.demo import IN_REGION_GOAL
+from poe_steer_ros.core.manifest import ActorManifest, ModelFormat
 import pytest
 import torch
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-DEFAULT_MANIFEST = Path(__file__).resolve().parents[2] / 'poe_steer_ros' / 'models' / 'default_actor.pt.yaml'
+DEFAULT_MANIFEST = (Path(__file__).resolve().parents[2] / 'poe_steer_ros' / 'models'
+                    / 'default_actor.pt.yaml')
 REAL_TIME_FACTOR = 2.0
 GOAL_TOLERANCE_M = 0.3
 TIME_BOUND_S = 30.0

@@ -1,11 +1,11 @@
 """Evaluation priors: the oracle is the expert; degraded priors have the stated noise and std."""
 
 import numpy as np
+from poe_steer_lab.eval.priors import (build_prior, DegradedPrior, Flavour, ORACLE, OraclePrior,
+                                       PriorKind, PriorSettings, PriorSpec, RANDOM, RandomPrior)
 from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, Space
 from poe_steer_ros.core.priors import GoalPrior
-from poe_steer_lab.eval.priors import (build_prior, DegradedPrior, Flavour, ORACLE, OraclePrior,
-                                       PriorKind, PriorSettings, PriorSpec, RANDOM, RandomPrior)
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW
 from poe_steer_sim.world import default_world
 import pytest

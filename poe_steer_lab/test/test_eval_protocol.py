@@ -4,15 +4,15 @@ import dataclasses
 
 from actor_fixtures import export_linear_base_actor
 import numpy as np
-from poe_steer_ros.core.actor import load_actor
-from poe_steer_ros.core.compose import Rule
-from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_lab.eval.priors import (build_prior, Flavour, ORACLE, OraclePrior, PriorKind,
                                        PriorSettings, PriorSpec)
 from poe_steer_lab.eval.protocol import (Cell, EvalConfig, FROZEN, plan_episodes,
                                          plan_runs, PRIOR_ONLY, RuleFamily, RuleSpec, RunKey,
                                          sample_shifted_goal, shift_distance, steered_policy)
 from poe_steer_lab.offline.rollout import run_episode
+from poe_steer_ros.core.actor import load_actor
+from poe_steer_ros.core.compose import Rule
+from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world
 import pytest

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pathlib
 from typing import Any
 
+from actor_support import (ACTION, FIELDS, fit_d3rlpy, OBS_MEAN, OBS_STD,
+                           offset_observations, provenance, small_encoder, tiny_dataset,
+                           torch_outputs)
 import d3rlpy
 import numpy as np
+from poe_steer_lab.offline.export import export_actor, ExportError
 from poe_steer_ros.core.actor import GaussianMLP, load_actor, sha256_of
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ActorManifest, ModelFormat, OutputSpec, StdKind
-from poe_steer_lab.offline.export import export_actor, ExportError
 import pytest
-from test_actor_support import (ACTION, FIELDS, fit_d3rlpy, OBS_MEAN, OBS_STD,
-                                offset_observations, provenance, small_encoder, tiny_dataset,
-                                torch_outputs)
 import torch
 
 BOUNDS = (ACTION.low, ACTION.high)

@@ -3,9 +3,9 @@
 import importlib.util
 from xml.etree import ElementTree
 
+from poe_steer_lab.ros.processes import executable_path, launch_table, share_file
 from poe_steer_ros.ros.discovery import (discovery_environment, DISCOVERY_PROFILE,
                                          DISCOVERY_VARIABLES)
-from poe_steer_lab.ros.processes import executable_path, launch_table, share_file
 import pytest
 
 LAUNCH_FILES = ('steer.launch.py', 'sim_mujoco.launch.py', 'sim_gazebo.launch.py')

@@ -7,8 +7,8 @@ import sys
 import textwrap
 
 from ament_index_python.packages import get_package_share_directory
-from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_lab.ros.client import RosClient
+from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 import pytest
 
 FIELD_LINE = re.compile(r'^(?P<type>[\w/\[\]<=]+)\s+(?P<name>\w+)(?P<rest>.*)$')

@@ -6,10 +6,10 @@ import math
 
 from hypothesis import given, settings, strategies as st
 import numpy as np
-from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
 from poe_steer_lab.offline.behaviour import (BehaviourConfig, CostShape, GoalSeekingBehaviour,
                                              NavigationField)
 from poe_steer_lab.offline.rollout import run_episodes
+from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world
 import pytest

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from poe_steer_ros.core.observation import ObservationLayout
 from poe_steer_lab.offline.dataset import (ACTION_NAMES, DatasetConfig, describe, episode_plan,
                                            generate_episodes, OBSERVATION_FIELDS,
                                            to_mdp_dataset)
 from poe_steer_lab.offline.rollout import EpisodeRecord, run_episode
+from poe_steer_ros.core.observation import ObservationLayout
 from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world
 import pytest

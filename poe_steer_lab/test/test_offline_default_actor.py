@@ -5,13 +5,13 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
+from poe_steer_lab.offline.dataset import ACTION_NAMES, OBSERVATION_FIELDS
+from poe_steer_lab.offline.rollout import run_episodes, SteererPolicy
 from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ActorManifest, ModelFormat
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import SteeringConfig
-from poe_steer_lab.offline.dataset import ACTION_NAMES, OBSERVATION_FIELDS
-from poe_steer_lab.offline.rollout import run_episodes, SteererPolicy
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world
 import pytest

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pathlib
 
 import numpy as np
-from poe_steer_ros.core.interfaces import BASE_KEYS, BASE_X, BASE_Y, RobotState
 from poe_steer_lab.offline.rollout import (EpisodeRecord, plot_trajectories, run_episode,
                                            run_episodes, summarize)
+from poe_steer_ros.core.interfaces import BASE_KEYS, BASE_X, BASE_Y, RobotState
 from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D
 import pytest

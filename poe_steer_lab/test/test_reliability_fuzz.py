@@ -6,13 +6,13 @@ import math
 
 from geometry_msgs.msg import TwistStamped
 import numpy as np
-from poe_steer_msgs.msg import SteeringStatus
-from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_lab.reliability.actors import FixtureKind
 from poe_steer_lab.reliability.fuzz import FORGED_NAME, fuzz_node
 from poe_steer_lab.reliability.harness import CommandMonitor, parameter_audit
-from poe_steer_ros.ros.adapters import seconds_to_time
 from poe_steer_lab.ros.client import RosClient
+from poe_steer_msgs.msg import SteeringStatus
+from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.ros.adapters import seconds_to_time
 import pytest
 
 ENVELOPE = SafetyEnvelope(np.array([-0.4, -1.5]), np.array([0.8, 1.5]), np.array([4.0, 16.0]),

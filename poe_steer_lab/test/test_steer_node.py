@@ -11,14 +11,14 @@ from actor_fixtures import export_linear_base_actor
 from geometry_msgs.msg import PoseStamped, Twist
 from nav_msgs.msg import Odometry
 import numpy as np
+from poe_steer_lab.ros.client import RosClient
+from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import load_actor
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer
 from poe_steer_ros.ros import adapters
-from poe_steer_lab.ros.client import RosClient
 from poe_steer_ros.ros.parameters import steering_config
-from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
 import pytest
 from rclpy.qos import qos_profile_sensor_data
 import torch

@@ -24,7 +24,7 @@ from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveGeometr
 from poe_steer_sim.world import BoxObstacle, CylinderObstacle, DEFAULT_WORLD_FILE, \
     load_world, World
 
-SOURCE_ROOT = pathlib.Path(__file__).resolve().parents[2]
+SOURCE_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SDF_PATH = SOURCE_ROOT / 'worlds' / 'diff_drive.sdf'
 ROBOT_MODEL_NAME = 'poe_diff_drive'
 GZ_TOPICS = {'cmd_vel': '/cmd_vel', 'odom': '/odom', 'joint_states': '/joint_states',

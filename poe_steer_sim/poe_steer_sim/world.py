@@ -283,7 +283,7 @@ def package_config_path(name: str) -> pathlib.Path:
         candidates.append(pathlib.Path(get_package_share_directory(PACKAGE)) / 'config' / name)
     except (ImportError, LookupError, OSError):
         pass  # not installed, or no AMENT_PREFIX_PATH: fall back to the source tree
-    candidates.append(pathlib.Path(__file__).resolve().parents[2] / 'config' / name)
+    candidates.append(pathlib.Path(__file__).resolve().parents[1] / 'config' / name)
     for candidate in candidates:
         if candidate.is_file():
             return candidate

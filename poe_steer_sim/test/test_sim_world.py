@@ -141,7 +141,7 @@ def test_package_config_path_finds_the_source_tree_files() -> None:
 
 def test_sim_environments_import_without_ros() -> None:
     modules = ['poe_steer_sim.world', 'poe_steer_sim.diff_drive', 'poe_steer_sim.arm',
-               'poe_steer_sim.gazebo_world', 'poe_steer_lab.bench.sim_bench']
+               'poe_steer_sim.gazebo_world']
     code = ('import sys; sys.modules["rclpy"] = None\n'
             f'import {", ".join(modules)}\n'
             'poe_steer_sim.world.default_world()')

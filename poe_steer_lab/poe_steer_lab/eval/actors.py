@@ -20,13 +20,13 @@ import pathlib
 from typing import Any
 
 import numpy as np
-from poe_steer_ros.core.manifest import ModelFormat, Provenance
 from poe_steer_lab.offline.behaviour import BehaviourConfig
 from poe_steer_lab.offline.dataset import (ACTION_NAMES, DatasetConfig, describe,
                                            generate_episodes, OBSERVATION_FIELDS,
                                            to_mdp_dataset)
 from poe_steer_lab.offline.export import export_actor
 from poe_steer_lab.offline.train import objective, train, TrainConfig
+from poe_steer_ros.core.manifest import ModelFormat, Provenance
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW
 from poe_steer_sim.world import default_world
 import yaml

@@ -25,9 +25,9 @@ import math
 from typing import Protocol
 
 import numpy as np
+from poe_steer_lab.offline.behaviour import BehaviourConfig, GoalSeekingBehaviour
 from poe_steer_ros.core.gaussian import ActionScale, DiagGaussian
 from poe_steer_ros.core.interfaces import RobotState, Space
-from poe_steer_lab.offline.behaviour import BehaviourConfig, GoalSeekingBehaviour
 from poe_steer_sim.world import World
 
 EXPERT_BEHAVIOUR = BehaviourConfig(

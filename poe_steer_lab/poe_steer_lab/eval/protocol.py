@@ -31,16 +31,16 @@ import pathlib
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+from poe_steer_lab.eval.priors import (build_prior, EvalPrior, Flavour, ORACLE, OraclePrior,
+                                       PriorKind, PriorSettings, PriorSpec, RANDOM)
+from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
+from poe_steer_lab.offline.rollout import run_episode, SteererPolicy
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import ActionMode, SteeringConfig, Telemetry
-from poe_steer_lab.eval.priors import (build_prior, EvalPrior, Flavour, ORACLE, OraclePrior,
-                                       PriorKind, PriorSettings, PriorSpec, RANDOM)
-from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
-from poe_steer_lab.offline.rollout import run_episode, SteererPolicy
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 import tqdm

@@ -16,9 +16,9 @@ import math
 from typing import Any, Sequence
 
 import numpy as np
-from poe_steer_ros.core.observation import ObservationLayout
 from poe_steer_lab.offline.behaviour import BehaviourConfig, GoalSeekingBehaviour
 from poe_steer_lab.offline.rollout import EpisodeRecord, run_episodes, summarize
+from poe_steer_ros.core.observation import ObservationLayout
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 

@@ -15,13 +15,13 @@ import pathlib
 from typing import Callable, Protocol, runtime_checkable, Sequence
 
 import numpy as np
+from poe_steer_lab.plot import draw_world
 from poe_steer_ros.core.gaussian import ActionScale, squash
 from poe_steer_ros.core.interfaces import Actor, BASE_KEYS, BASE_X, BASE_Y, RobotState
 from poe_steer_ros.core.priors import GoalPrior
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_sim.goal_env import GoalEnv
-from poe_steer_lab.plot import draw_world
 from poe_steer_sim.world import Pose2D, World
 import tqdm
 

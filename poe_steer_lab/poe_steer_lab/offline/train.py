@@ -26,14 +26,14 @@ import time
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
-from poe_steer_ros.core.actor import load_actor
-from poe_steer_ros.core.manifest import ModelFormat, Provenance
 from poe_steer_lab.offline.dataset import (ACTION_NAMES, DatasetConfig, describe,
                                            generate_episodes, OBSERVATION_FIELDS,
                                            to_mdp_dataset)
 from poe_steer_lab.offline.export import export_actor
 from poe_steer_lab.offline.rollout import (ActorPolicy, EpisodeRecord, EpisodeSummary,
                                            plot_trajectories, run_episodes, summarize)
+from poe_steer_ros.core.actor import load_actor
+from poe_steer_ros.core.manifest import ModelFormat, Provenance
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
 from poe_steer_sim.world import default_world, World
 import torch

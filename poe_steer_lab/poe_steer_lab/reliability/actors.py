@@ -13,9 +13,9 @@ import dataclasses
 import enum
 from pathlib import Path
 
+from poe_steer_lab.offline.export import export_actor
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, Provenance
-from poe_steer_lab.offline.export import export_actor
 import torch
 
 JOINT_NAMES = ('shoulder', 'elbow')

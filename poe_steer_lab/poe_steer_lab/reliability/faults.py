@@ -25,7 +25,6 @@ from geometry_msgs.msg import Twist
 from hypothesis import strategies as st
 from nav_msgs.msg import Odometry
 import numpy as np
-from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_lab.reliability import strategies
 from poe_steer_lab.reliability.actors import (export_fixture_actor, FixtureKind, FIXTURES,
                                               JOINT_NAMES)
@@ -33,10 +32,11 @@ from poe_steer_lab.reliability.harness import (CommandMonitor, finish, NodeSetup
                                                parameter_audit, ParameterStream,
                                                runtime_defaults, START_TIMEOUT_S,
                                                SteerNodeUnderTest, valid_state)
-from poe_steer_ros.ros.adapters import seconds_to_time, time_to_seconds
 from poe_steer_lab.ros.client import RosClient
 from poe_steer_lab.ros.closed_loop import ClosedLoop, SIM_NODE, STEER_NODE
 from poe_steer_lab.ros.processes import launch_table, share_file
+from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.ros.adapters import seconds_to_time, time_to_seconds
 from rclpy.qos import qos_profile_sensor_data
 from rosgraph_msgs.msg import Clock
 import torch

@@ -21,7 +21,6 @@ from typing import Any, Callable, Mapping
 
 from geometry_msgs.msg import PoseStamped
 from hypothesis import strategies as st
-from poe_steer_msgs.msg import GoalPrior
 from poe_steer_lab.reliability import strategies
 from poe_steer_lab.reliability.actors import (export_fixture_actor, FixtureKind, FIXTURES,
                                               JOINT_NAMES)
@@ -30,8 +29,9 @@ from poe_steer_lab.reliability.harness import (ANSWER_TIMEOUT_S, CommandMonitor,
                                                ParameterCounts, ParameterStream,
                                                ProcessOutcome, SafetyTally,
                                                SteerNodeUnderTest, valid_state)
-from poe_steer_ros.ros.adapters import STATE_MESSAGES, StateType
 from poe_steer_lab.ros.client import RosClient
+from poe_steer_msgs.msg import GoalPrior
+from poe_steer_ros.ros.adapters import STATE_MESSAGES, StateType
 from poe_steer_ros.ros.parameters import SPECS
 from rclpy.qos import qos_profile_sensor_data
 

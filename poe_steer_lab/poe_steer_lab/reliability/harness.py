@@ -25,13 +25,13 @@ from diagnostic_msgs.msg import DiagnosticArray
 from geometry_msgs.msg import Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
+from poe_steer_lab.reliability.actors import FixtureKind, FIXTURES, JOINT_NAMES
+from poe_steer_lab.ros.client import RosClient
+from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
 from poe_steer_msgs.msg import SteeringStatus
 from poe_steer_ros.core.safety import SafetyEnvelope
-from poe_steer_lab.reliability.actors import FixtureKind, FIXTURES, JOINT_NAMES
 from poe_steer_ros.ros.adapters import COMMAND_MESSAGES, CommandType, time_to_seconds
-from poe_steer_lab.ros.client import RosClient
 from poe_steer_ros.ros.parameters import SPECS
-from poe_steer_lab.ros.processes import launch_table, NodeProcess, ros_arguments
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient

@@ -17,12 +17,12 @@ from typing import Callable, Mapping, Sequence
 
 from nav_msgs.msg import Odometry
 import numpy as np
-from poe_steer_msgs.msg import SteeringStatus
-from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
-from poe_steer_ros.ros.adapters import odometry_to_state, time_to_seconds
 from poe_steer_lab.ros.client import RosClient
 from poe_steer_lab.ros.processes import (discovery_profile_environment, launch_table, NodeProcess,
                                          ros_arguments, share_file)
+from poe_steer_msgs.msg import SteeringStatus
+from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
+from poe_steer_ros.ros.adapters import odometry_to_state, time_to_seconds
 from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile
 from rosgraph_msgs.msg import Clock
 from std_msgs.msg import UInt32

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from matplotlib.figure import Figure
-from poe_steer_lab.ros.closed_loop import ClosedLoop, Segment
 from poe_steer_lab.plot import draw_world
+from poe_steer_lab.ros.closed_loop import ClosedLoop, Segment
 from poe_steer_sim.world import default_world
 
 IN_REGION_GOAL = (3.0, 0.5)
