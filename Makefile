@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 WITH_ENV := source scripts/env.sh &&
 
-.PHONY: help setup build test lint demo bench eval reliability clean
+.PHONY: help setup build test lint linecount demo bench eval reliability clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,6 +20,9 @@ test: build  ## Every test of every package; exits non-zero on any failure.
 lint: build  ## ament_flake8 and ament_pep257 over the Python packages, mypy --strict over the runtime.
 	$(WITH_ENV) ament_flake8 poe_steer_ros poe_steer_sim poe_steer_lab && ament_pep257 poe_steer_ros poe_steer_sim poe_steer_lab
 	$(WITH_ENV) cd poe_steer_ros && mypy poe_steer_ros
+
+linecount:  ## Lines per package and the import graph between packages (docs/ARCHITECTURE.md).
+	python3 scripts/architecture_facts.py --check
 
 demo: build  ## The main job: simulation + default frozen actor + live goal changes.
 	$(WITH_ENV) python -m poe_steer_lab.cli demo

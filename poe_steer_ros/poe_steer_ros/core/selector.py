@@ -32,8 +32,8 @@ RTOL = 1e-9
 """Default relative KL tolerance below the budget at which a weight is accepted."""
 MAX_ITER = 100
 """Default iteration cap of the safeguarded Newton."""
-_RULE_CODES = {Rule.FROZEN: kernels.FROZEN, Rule.POE: kernels.POE, Rule.KL: kernels.KL,
-               Rule.ADDITIVE: kernels.ADDITIVE, Rule.PRIOR_ONLY: kernels.PRIOR_ONLY}
+_RULE_CODES = {rule: code for code, rule in enumerate(Rule)}
+"""The kernels number the rules in the order of ``Rule``."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
