@@ -3,8 +3,9 @@
 Add (or, with --check, look for) the Apache-2.0 copyright header in every source file.
 
 The header is the one ament_copyright recognises as the Apache License 2.0 file header, so the
-real ament_copyright passes where it is installed; where it is not (no PyPI wheel exists), each
-package's test_copyright.py runs this script with --check instead. Source files are the ones
+real ament_copyright passes where it is installed. Each package's test_copyright.py runs this
+script with --check, which runs ament_copyright where it is installed and otherwise (it has no
+PyPI wheel) looks for the header itself. Source files are the ones
 ament_copyright checks (``*.py``, ``*.cmake``) plus ``CMakeLists.txt``, found under the given
 paths, skipping folders whose name starts with '.' or '_' and colcon's build spaces.
 
@@ -22,6 +23,8 @@ import pathlib
 import re
 import sys
 from typing import Iterator, Sequence
+
+from source_tree import files_under
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 COPYRIGHT = 'Copyright 2026 poe_steer_ros contributors'
@@ -43,22 +46,12 @@ HEADER = ''.join(f'# {line}'.rstrip() + '\n'
 """The header as '#' comment lines (no trailing empty line)."""
 SUFFIXES = ('.py', '.cmake')
 NAMES = ('CMakeLists.txt',)
-SKIPPED_FOLDERS = frozenset({'build', 'install', 'log'})
 _COPYRIGHT_LINE = re.compile(r'^#\s*copyright(?:\s+\(c\))?\s+\d{4}', re.IGNORECASE)
 
 
 def source_files(paths: Sequence[pathlib.Path]) -> Iterator[pathlib.Path]:
     """Yield the source files under ``paths`` (files given directly are taken as they are)."""
-    for path in paths:
-        if path.is_file():
-            yield path
-            continue
-        for child in sorted(path.iterdir()):
-            if child.is_dir():
-                if not child.name.startswith(('.', '_')) and child.name not in SKIPPED_FOLDERS:
-                    yield from source_files([child])
-            elif child.name.endswith(SUFFIXES) or child.name in NAMES:
-                yield child
+    return files_under(paths, lambda path: path.name.endswith(SUFFIXES) or path.name in NAMES)
 
 
 def _preamble_end(lines: list[str]) -> int:
@@ -115,6 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--check', action='store_true',
                         help='change nothing; list the files without the header')
     args = parser.parse_args(argv)
+    if args.check:
+        try:
+            from ament_copyright.main import main as ament_copyright
+        except ImportError:
+            pass
+        else:
+            return int(ament_copyright([str(path) for path in args.paths]))
     files = list(source_files(args.paths))
     if args.check:
         texts = {path: path.read_text(encoding='utf-8') for path in files}

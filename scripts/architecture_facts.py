@@ -17,6 +17,8 @@ import pathlib
 import sys
 from typing import Sequence
 
+from source_tree import files_under
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = ('poe_steer_msgs', 'poe_steer_ros', 'poe_steer_sim', 'poe_steer_lab')
 ALLOWED = {
@@ -26,21 +28,13 @@ ALLOWED = {
     'poe_steer_lab': {'poe_steer_msgs', 'poe_steer_ros', 'poe_steer_sim'},
 }
 """Which packages each package may import."""
-SKIPPED_FOLDERS = frozenset({'build', 'install', 'log'})
 NOT_COUNTED = frozenset({'LICENSE', 'CHANGELOG.rst'})
 """Legal text and release notes, which say nothing about the package's size."""
 
 
 def _files(folder: pathlib.Path) -> list[pathlib.Path]:
-    """Return the files under ``folder``, skipping hidden and cache folders."""
-    files = []
-    for child in sorted(folder.iterdir()):
-        if child.is_dir():
-            if not child.name.startswith(('.', '_')) and child.name not in SKIPPED_FOLDERS:
-                files += _files(child)
-        elif child.name not in NOT_COUNTED:
-            files.append(child)
-    return files
+    """Return the files under ``folder`` but the licence and the changelog."""
+    return list(files_under([folder], lambda path: path.name not in NOT_COUNTED))
 
 
 def _kind(package: str, path: pathlib.Path) -> str:

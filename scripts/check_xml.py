@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """
-Check a package's XML files where ament_xmllint cannot run; exit 1 on any problem.
+Check a package's XML files with ament_xmllint, or offline where it cannot run; exit 1 on errors.
 
-ament_xmllint has no wheel for the ROS 2 versions used here, needs the ``xmllint`` program and
-fetches the schemas a file names from the internet. This check does what it can offline:
+Where ament_xmllint and the ``xmllint`` program are installed, they run. ament_xmllint has no
+wheel for the ROS 2 versions used here, and it fetches the schemas a file names from the
+internet; without it this check does what it can offline:
 
 * every ``*.xml`` and ``*.sdf`` file must be well-formed (lxml's parser, with line numbers);
 * a Fast DDS profiles file (root in eProsima's namespace) is validated against the
@@ -21,30 +22,17 @@ from __future__ import annotations
 import glob
 import os
 import pathlib
+import shutil
 import sys
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from catkin_pkg.package import InvalidPackage, parse_package
 from lxml import etree
+from source_tree import files_under
 
 SUFFIXES = ('.xml', '.sdf')
-SKIPPED_FOLDERS = frozenset({'build', 'install', 'log'})
 FASTDDS_NAMESPACE = 'http://www.eprosima.com'
 PACKAGE_SCHEMA = 'http://download.ros.org/schema/package_format3.xsd'
-
-
-def xml_files(paths: Sequence[pathlib.Path]) -> Iterator[pathlib.Path]:
-    """Yield the XML files under ``paths``, skipping hidden folders and colcon spaces."""
-    for path in paths:
-        if path.is_file():
-            yield path
-            continue
-        for child in sorted(path.iterdir()):
-            if child.is_dir():
-                if not child.name.startswith(('.', '_')) and child.name not in SKIPPED_FOLDERS:
-                    yield from xml_files([child])
-            elif child.name.endswith(SUFFIXES):
-                yield child
 
 
 def fastdds_schema() -> pathlib.Path | None:
@@ -96,12 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Check every XML file under the given paths; print one line per problem."""
     paths = [pathlib.Path(arg) for arg in (sys.argv[1:] if argv is None else argv)] or [
         pathlib.Path.cwd()]
+    try:
+        from ament_xmllint.main import main as ament_xmllint
+    except ImportError:
+        ament_xmllint = None
+    if ament_xmllint is not None and shutil.which('xmllint'):
+        return int(ament_xmllint([str(path) for path in paths]))
     schema_path = fastdds_schema()
     schema = None if schema_path is None else etree.XMLSchema(etree.parse(str(schema_path)))
     if schema is None:
         print('no Fast DDS profiles schema found: Fast DDS files are checked for '
               'well-formedness only')
-    files = list(xml_files(paths))
+    files = list(files_under(paths, lambda path: path.name.endswith(SUFFIXES)))
     failed = 0
     for path in files:
         problems = problems_of(path, schema)
