@@ -2,7 +2,8 @@
 """
 Line counts per package and the import graph between packages (``make linecount``).
 
-Prints two markdown tables for docs/ARCHITECTURE.md. The graph comes from the ``import``
+Prints two markdown tables for docs/ARCHITECTURE.md. Lines are counted without the copyright
+header. The graph comes from the ``import``
 statements of every Python file (parsed, not run), so it also sees imports inside functions.
 With --check it exits 1 when a package imports one it may not (the runtime imports only the
 messages; the simulation the runtime and the messages; the lab everything).
@@ -17,6 +18,7 @@ import pathlib
 import sys
 from typing import Sequence
 
+from add_copyright_headers import HEADER
 from source_tree import files_under
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -46,11 +48,12 @@ def _kind(package: str, path: pathlib.Path) -> str:
 
 
 def _line_count(path: pathlib.Path) -> int:
-    """Return the number of lines of a text file (0 for binary files such as models)."""
+    """Return the lines of a text file but its copyright header (0 for binary files)."""
     try:
-        return len(path.read_text(encoding='utf-8').splitlines())
+        text = path.read_text(encoding='utf-8')
     except UnicodeDecodeError:
         return 0
+    return len(text.replace(HEADER + '\n', '', 1).splitlines())
 
 
 def line_counts() -> dict[str, collections.Counter[str]]:
