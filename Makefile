@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 WITH_ENV := source scripts/env.sh &&
+DISTROS ?= kilted jazzy
 
 .PHONY: help setup build test lint linecount demo bench eval reliability clean
 
@@ -14,8 +15,9 @@ setup:  ## Project venv with the pinned ROS 2 wheels and ML stack (idempotent).
 build:  ## setup, then colcon build of every package.
 	scripts/bootstrap.sh build
 
-test: build  ## Every test of every package; exits non-zero on any failure.
-	$(WITH_ENV) scripts/run_tests.sh $(PYTEST_ARGS)
+test:  ## Every test of every package on ROS 2 Kilted (numpy 2) and Jazzy (numpy 1.26); fails on any failure.
+	scripts/bootstrap.sh build $(DISTROS)
+	scripts/run_tests.sh --distros "$(DISTROS)" $(PYTEST_ARGS)
 
 lint: build  ## ament_flake8 and ament_pep257 over the Python packages, mypy --strict over the runtime.
 	$(WITH_ENV) ament_flake8 poe_steer_ros poe_steer_sim poe_steer_lab && ament_pep257 poe_steer_ros poe_steer_sim poe_steer_lab
@@ -36,5 +38,5 @@ eval: build  ## The paper's evaluation protocol; writes docs/results.md and its 
 reliability: build  ## Fuzz, soak and faults of the steering node; writes docs/reliability.md.
 	$(WITH_ENV) python -m poe_steer_lab.cli reliability
 
-clean:  ## Remove the colcon spaces (the venv stays).
-	rm -rf build install log
+clean:  ## Remove the colcon spaces (the venvs stay).
+	rm -rf build install log build-jazzy install-jazzy log-jazzy

@@ -35,7 +35,7 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'steer_node = poe_steer_ros.ros.steer_node:main',
+            'steer_node = poe_steer_ros.ros.stop:steer_node',
             'poe-steer = poe_steer_ros.cli:main',
         ],
     },

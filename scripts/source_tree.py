@@ -5,8 +5,9 @@ from __future__ import annotations
 import pathlib
 from typing import Callable, Iterator, Sequence
 
-SKIPPED_FOLDERS = frozenset({'build', 'install', 'log'})
-"""colcon's spaces; folders whose name starts with '.' or '_' are skipped too, as ament does."""
+SKIPPED_FOLDERS = ('build', 'install', 'log')
+"""colcon's spaces (also with a distribution suffix, as ``build-jazzy``); folders whose name
+starts with '.' or '_' are skipped too, as ament does."""
 
 
 def files_under(paths: Sequence[pathlib.Path],
@@ -18,7 +19,8 @@ def files_under(paths: Sequence[pathlib.Path],
             continue
         for child in sorted(path.iterdir()):
             if child.is_dir():
-                if not child.name.startswith(('.', '_')) and child.name not in SKIPPED_FOLDERS:
+                if not child.name.startswith(('.', '_')) and child.name.split('-')[0] not in (
+                        SKIPPED_FOLDERS):
                     yield from files_under([child], wanted)
             elif wanted(child):
                 yield child

@@ -51,12 +51,16 @@ def _add_bench(subparsers: Any) -> None:
                         help='folder of benchmarks.md and its plots (default: docs)')
     parser.add_argument('--quick', action='store_true',
                         help='a few iterations only, to prove the benchmarks run')
+    parser.add_argument('--only', action='append', default=[], metavar='NAME',
+                        help='run this benchmark only and replace its section of an existing '
+                             'report (repeatable): core, actor, simulation, control tick '
+                             'through DDS, startup')
     parser.set_defaults(handler=_bench)
 
 
 def _bench(args: argparse.Namespace) -> int:
     from poe_steer_lab.bench.report import write_report
-    print(f'wrote {write_report(args.out, quick=args.quick)}')
+    print(f'wrote {write_report(args.out, quick=args.quick, only=args.only)}')
     return EXIT_OK
 
 

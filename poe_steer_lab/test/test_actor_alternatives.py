@@ -7,10 +7,10 @@ import pathlib
 from actor_support import ACTION, FIELDS, flip_byte, OBS_MEAN, OBS_STD, provenance
 import numpy as np
 from poe_steer_lab.offline.export import export_actor, ExportError
-from poe_steer_ros.core.actor import (ActorLoadError, choose_model_file, GaussianMLP, load_actor,
-                                      sha256_of)
+from poe_steer_ros.core.actor import ActorLoadError, choose_model_file, load_actor, sha256_of
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ActorManifest, ModelFormat, OutputSpec, StdKind
+from poe_steer_ros.core.torch_actor import GaussianMLP
 import pytest
 import torch
 

@@ -9,11 +9,11 @@ from actor_support import torch_outputs
 import numpy as np
 import onnx
 from poe_steer_lab.offline.export import write_manifest
-from poe_steer_ros.core.actor import (ActorLoadError, DeviceFallbackWarning, GaussianMLP,
-                                      load_actor, quiet_torchscript)
+from poe_steer_ros.core.actor import ActorLoadError, DeviceFallbackWarning, load_actor
 from poe_steer_ros.core.interfaces import Actor, OutputKind
 from poe_steer_ros.core.manifest import (ArchitectureSpec, ModelFormat, Normalization,
                                          ObservationSpec, OutputSpec, StdKind)
+from poe_steer_ros.core.torch_actor import GaussianMLP, quiet_torchscript
 import pytest
 import torch
 

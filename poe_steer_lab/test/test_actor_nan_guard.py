@@ -7,12 +7,13 @@ import pathlib
 from actor_support import ACTION, FIELDS, provenance
 import numpy as np
 from poe_steer_lab.offline.export import write_manifest
-from poe_steer_ros.core.actor import FrozenActor, load_actor, quiet_torchscript
+from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.compose import Rule
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ObservationSpec, OutputSpec
 from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig
+from poe_steer_ros.core.torch_actor import quiet_torchscript
 import pytest
 import torch
 

@@ -10,9 +10,9 @@ import sys
 from actor_support import ACTION, FIELDS, flip_byte, provenance
 from poe_steer_lab.offline.export import export_actor
 from poe_steer_ros.cli import EXIT_OK, EXIT_REFUSED, main
-from poe_steer_ros.core.actor import GaussianMLP
 from poe_steer_ros.core.interfaces import OutputKind
-from poe_steer_ros.core.manifest import ModelFormat, OutputSpec, StdKind
+from poe_steer_ros.core.manifest import ActorManifest, ModelFormat, OutputSpec, StdKind
+from poe_steer_ros.core.torch_actor import GaussianMLP
 import pytest
 import torch
 
@@ -35,6 +35,8 @@ def test_inspect_reports_everything_about_a_good_actor(
     expected = [
         f'manifest  {manifest}', 'format: torchscript', 'dataset: tiny generated dataset',
         'sha256    actor.pt: OK (', 'runs      actor.pt (torchscript; requested auto)',
+        f'bundle    {ActorManifest.load(manifest).bundle_sha256} (pin it with '
+        'actor.bundle_sha256)',
         'input     observation float32 (N, 5), built from:',
         '[3] goal.dx_body', '<- base.x, base.y, base.yaw, goal[:2]',
         'output    mean, log_std float64 (N, 2); model returns (8, 2), (8, 2) for a batch of 8',

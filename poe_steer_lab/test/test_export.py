@@ -11,9 +11,10 @@ from actor_support import (ACTION, FIELDS, fit_d3rlpy, OBS_MEAN, OBS_STD,
 import d3rlpy
 import numpy as np
 from poe_steer_lab.offline.export import export_actor, ExportError
-from poe_steer_ros.core.actor import GaussianMLP, load_actor, sha256_of
+from poe_steer_ros.core.actor import load_actor, sha256_of
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import ActorManifest, ModelFormat, OutputSpec, StdKind
+from poe_steer_ros.core.torch_actor import GaussianMLP
 import pytest
 import torch
 

@@ -11,6 +11,7 @@ from poe_steer_lab.reliability.fuzz import FuzzResult
 from poe_steer_lab.reliability.harness import (ParameterAudit, ParameterCounts, ProcessOutcome,
                                                SafetyTally)
 from poe_steer_lab.reliability.report import Campaign, FULL, render
+from poe_steer_lab.reliability.shutdown import ShutdownResult
 from poe_steer_lab.reliability.soak import SoakResult
 
 CLEAN_EXIT = ProcessOutcome(alive_throughout=True, exit_code=0, traceback=False)
@@ -32,7 +33,8 @@ def campaign(tally: SafetyTally | None = None) -> Campaign:
                       tally=SafetyTally(commands=118000), outcome=CLEAN_EXIT)
     faults = [FaultResult('steering node killed with SIGKILL', True,
                           {'base stopped after (sim s)': '0.7'})]
-    return Campaign(FULL, fuzz, soak, faults, wall_s=420.0)
+    return Campaign(FULL, fuzz, soak, faults, ShutdownResult(100, 100, 100, 100),
+                    ShutdownResult(14, 14, 14, 14), wall_s=420.0)
 
 
 def test_a_clean_campaign_passes_and_reports_its_counts() -> None:
@@ -58,6 +60,15 @@ def test_a_failed_fault_fails_the_campaign_and_shows_its_detail() -> None:
         'state stream pauses and resumes', False, {}, detail='failed: went stale')])
     assert not failed.passed
     assert '### state stream pauses and resumes: did not pass' in render(failed, plot=False)
+
+
+def test_one_shutdown_without_the_zero_command_fails_the_campaign() -> None:
+    failed = dataclasses.replace(campaign(), shutdown=ShutdownResult(
+        100, 99, 100, 100, ['shutdown_7: exit 0, zero last False']))
+    assert not failed.passed
+    text = render(failed, plot=False)
+    assert '| stop while moving: 100 | 99 | 100 | 100 |' in text
+    assert 'shutdown_7: exit 0, zero last False' in text
 
 
 def test_the_cli_runs_the_campaign() -> None:

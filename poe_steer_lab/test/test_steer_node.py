@@ -289,7 +289,7 @@ def test_sigint_publishes_the_safe_command_and_exits_zero(actor_manifest, tmp_pa
         client.spin_for(0.3)
         assert process.returncode == 0, process.output()
         assert (commands.latest.linear.x, commands.latest.angular.z) == (0.0, 0.0)
-        assert 'safe command sent' in process.output()
+        assert 'zero command sent and acknowledged' in process.output()
 
 
 def test_tampered_actor_refuses_to_start(actor_manifest, tmp_path) -> None:
@@ -314,7 +314,8 @@ def test_a_format_the_manifest_does_not_certify_refuses_to_start(actor_manifest,
 
 
 def test_envelope_parameters_cannot_exceed_the_actor(actor_manifest, tmp_path) -> None:
-    status, output = run_until_exit(tmp_path, actor_manifest, **{'limits.command_low': [-0.2]})
+    status, output = run_until_exit(tmp_path, actor_manifest, **{
+        'limits.command_low': [-0.2], 'limits.action_names': ['linear_x', 'angular_z']})
     assert status != 0 and 'limits.command_low has 1 values' in output
 
 

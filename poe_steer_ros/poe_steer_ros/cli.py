@@ -34,8 +34,10 @@ def _add_inspect(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         'inspect', help='check and describe a frozen actor',
         description='Print an actor manifest, check the hash of every model file it '
-                    'certifies, load the one that runs on the device and report shapes, std '
-                    'state dependence, device and forward latency.')
+                    'certifies, print the bundle hash (manifest and files together, the value '
+                    'of the node parameter actor.bundle_sha256), load the one that runs on the '
+                    'device and report shapes, std state dependence, device and forward '
+                    'latency.')
     parser.add_argument('model', metavar='MODEL_OR_MANIFEST',
                         help='the manifest (.yaml) or the model file next to it')
     parser.add_argument('--device', choices=DEVICES, default='auto')
@@ -69,6 +71,7 @@ def _inspect(args: argparse.Namespace) -> int:
             print('refused: the model changed since it was certified', file=sys.stderr)
             return EXIT_REFUSED
         print(f'sha256    {model_file.file}: OK ({actual})')
+    print(f'bundle    {manifest.bundle_sha256} (pin it with actor.bundle_sha256)')
     try:
         actor = load_actor(manifest_path, args.device, args.threads, args.warmup,
                            args.model_format)

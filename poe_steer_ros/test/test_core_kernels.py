@@ -71,7 +71,11 @@ def test_fuse_state_matches_fuse_with_a_budget(pair, rule, budget_fraction):
     single, reference = (fuse_state(rule, *pair, cap, budget),
                          _batch_reference(rule, *pair, cap, budget))
     assert single[1].kl <= budget and reference[1].kl <= budget
-    if budget > 1e-12:
+    if abs(budget - kl_at_cap) <= 1e-9 * budget:
+        # A budget equal to the KL at the cap: whether it binds depends on the last bits of the
+        # KL, which the kernel's and numpy's log round differently (numpy 1.26 against 2.x).
+        assert single[1].weight == pytest.approx(reference[1].weight, rel=1e-8)
+    elif budget > 1e-12:
         # The same Newton iteration on both sides: the weights agree up to rounding of the KL.
         _assert_same(single, reference, rtol=1e-6)
     else:
@@ -159,7 +163,7 @@ def _reference_prior_to_pre_squash(mean, std, space, low, high, scale, tanh, eps
         mean, std = scale.to_action(mean), std / scale.scale
     if space is not Space.PRE_SQUASH and tanh:
         action = np.minimum(np.maximum(mean, eps - 1.0), 1.0 - eps)
-        mean, std = np.atanh(action), std / (1.0 - action * action)
+        mean, std = np.arctanh(action), std / (1.0 - action * action)
     elif space is not Space.PRE_SQUASH:
         mean = np.minimum(np.maximum(mean, -1.0), 1.0)
     return mean, np.minimum(np.maximum(std, std_min), std_max)
@@ -178,8 +182,11 @@ def test_prior_mapping_matches_the_array_rule(arrays, space, tanh, eps):
     bounds = (low - 0.5 * width, low + width)
     std_min, std_max = np.exp(LOG_STD_MIN), np.exp(LOG_STD_MAX)
     mapped = np.empty(mean.size), np.empty(mean.size)
-    kernels.prior_to_pre_squash(mean, std, SPACE_CODES[space], *bounds, scale.scale,
-                                scale.offset, tanh, eps, std_min, std_max, *mapped)
+    valid = kernels.prior_to_pre_squash(mean, std, SPACE_CODES[space], *bounds, scale.scale,
+                                        scale.offset, tanh, eps, std_min, std_max, *mapped)
+    assert valid == bool(np.isfinite(mean).all())
+    if not valid:
+        return
     expected = _reference_prior_to_pre_squash(mean, std, space, *bounds, scale, tanh, eps,
                                               std_min, std_max)
     for value, reference in zip(mapped, expected):

@@ -150,7 +150,7 @@ def test_external_prior_validates_and_expires():
     received = ExternalPrior(gaussian, expiry_s=10.0, received_s=4.0)
     assert received.is_valid(4.0) and not received.is_valid(3.99)
     assert prior({}, np.zeros(2), np.zeros(0)) is gaussian and prior.space is Space.COMMAND
-    with pytest.raises(ValueError, match='std > 0'):
+    with pytest.raises(ValueError, match='std >= 1e-06'):
         ExternalPrior(DiagGaussian(np.zeros(2), np.zeros(2)), 1.0)
     with pytest.raises(ValueError, match='weight'):
         ExternalPrior(gaussian, 1.0, weight=1.5)

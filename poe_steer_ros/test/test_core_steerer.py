@@ -261,7 +261,7 @@ def test_external_prior_matters_only_until_it_expires():
     assert not external.step(STATE, NEAR_GOAL, 12.0)[1].prior_active
     with pytest.raises(ValueError, match='3 entries'):
         external.set_external_prior([0.0, 0.0, 0.0], [1.0, 1.0, 1.0], Space.COMMAND, 9.0)
-    with pytest.raises(ValueError, match='std > 0'):
+    with pytest.raises(ValueError, match='std >= 1e-06'):
         external.set_external_prior([0.0, 0.0], [1.0, 0.0], Space.PRE_SQUASH, 9.0)
 
 

@@ -17,11 +17,12 @@ import numpy as np
 import onnxruntime
 from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_lab.offline.export import export_actor, write_manifest
-from poe_steer_ros.core.actor import GaussianMLP, LatencyStats, load_actor, measure_latency
+from poe_steer_ros.core.actor import LatencyStats, load_actor, measure_latency
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelFormat,
                                          Normalization, ObservationSpec, OutputSpec, Provenance,
                                          StdKind)
+from poe_steer_ros.core.torch_actor import GaussianMLP
 import torch
 
 FIELDS = ('base.x', 'base.y', 'base.yaw_cos', 'base.yaw_sin', 'base.v', 'base.w',

@@ -21,13 +21,13 @@ import typing
 from typing import Any, NamedTuple, Sequence
 
 import numpy as np
-from poe_steer_ros.core.actor import (ActorLoadError, d3rlpy_actor, load_actor, NormalizedModule,
-                                      quiet_torchscript, sha256_of)
+from poe_steer_ros.core.actor import ActorLoadError, load_actor, sha256_of
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ActorManifest, ArchitectureSpec,
                                          INTERCHANGEABLE_FORMATS, manifest_path_for, ModelFile,
                                          ModelFormat, Normalization, ObservationSpec,
                                          OutputSpec, Provenance)
+from poe_steer_ros.core.torch_actor import d3rlpy_actor, NormalizedModule, quiet_torchscript
 import torch
 
 VectorPair = tuple[Sequence[float] | np.ndarray, Sequence[float] | np.ndarray]

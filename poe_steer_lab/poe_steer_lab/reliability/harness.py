@@ -122,7 +122,8 @@ class SteerNodeUnderTest:
         self._executable = table.EXECUTABLE
         log_dir.mkdir(parents=True, exist_ok=True)
         self.params_file = log_dir / f'{setup.label}.params.yaml'
-        values = {**setup.parameters, 'actor.manifest': str(manifest.resolve())}
+        values = {'limits.action_names': list(setup.action_names), **setup.parameters,
+                  'actor.manifest': str(manifest.resolve())}
         self.params_file.write_text(yaml.safe_dump({'/**': {'ros__parameters': values}}))
         self.process = NodeProcess(table.EXECUTABLE, ros_arguments(
             params_file=self.params_file, remaps={'__ns': self.namespace}),

@@ -17,7 +17,7 @@ from typing import Sequence
 import hypothesis
 import numpy as np
 from poe_steer_lab.bench.machine import machine_facts
-from poe_steer_lab.reliability import faults, fuzz, soak
+from poe_steer_lab.reliability import faults, fuzz, shutdown, soak
 from poe_steer_lab.reliability.actors import FixtureKind
 from poe_steer_lab.reliability.harness import isolate_ros_graph
 
@@ -34,14 +34,18 @@ class Plan:
     soak_s: float
     soak_rate_hz: float
     storm_requests: int
+    shutdown_runs: int
+    startup_delays_s: tuple[float, ...]
 
 
 FULL = Plan({FixtureKind.BASE: (5000, 600), FixtureKind.JOINT: (3000, 250),
              FixtureKind.ARRAY: (2000, 200)}, soak_s=120.0, soak_rate_hz=1000.0,
-            storm_requests=1000)
-"""The issue's counts: >= 10,000 messages, >= 1,000 parameter sets, 120 s at 1 kHz."""
+            storm_requests=1000, shutdown_runs=100, startup_delays_s=shutdown.STARTUP_DELAYS_S)
+"""
+The issues' counts: >= 10,000 messages, >= 1,000 parameter sets, 120 s at 1 kHz, 100 stops.
+"""
 QUICK = Plan({kind: (200, 50) for kind in FixtureKind}, soak_s=5.0, soak_rate_hz=1000.0,
-             storm_requests=50)
+             storm_requests=50, shutdown_runs=3, startup_delays_s=(0.6,))
 """Proves every section is written; the figures mean little."""
 
 
@@ -53,6 +57,8 @@ class Campaign:
     fuzz: Sequence[fuzz.FuzzResult]
     soak: soak.SoakResult
     faults: Sequence[faults.FaultResult]
+    shutdown: shutdown.ShutdownResult
+    startup: shutdown.ShutdownResult
     wall_s: float
 
     def guarantees(self) -> list[tuple[str, bool]]:
@@ -71,6 +77,8 @@ class Campaign:
                 result.unaudited + result.parameters.unanswered == 0
                 and result.log_forgery_refused for result in self.fuzz)),
             ('every fault handled', all(result.passed for result in self.faults)),
+            ('zero command delivered at every shutdown; signals at start-up exit 0 quietly',
+             self.shutdown.passed and self.startup.passed),
         ]
 
     @property
@@ -90,7 +98,11 @@ def run_campaign(plan: Plan, log_dir: Path) -> Campaign:
     fault_results = [*faults.node_faults(log_dir / 'faults'),
                      *faults.closed_loop_faults(log_dir / 'closed_loop', plan.storm_requests)]
     print(f'[reliability] faults done in {time.monotonic() - start_s:.0f} s', flush=True)
-    return Campaign(plan, fuzz_results, soak_result, fault_results, time.monotonic() - start_s)
+    stops = shutdown.shutdown_runs(plan.shutdown_runs, log_dir / 'shutdown')
+    startups = shutdown.startup_signal_runs(plan.startup_delays_s, log_dir / 'startup')
+    print(f'[reliability] shutdown runs done in {time.monotonic() - start_s:.0f} s', flush=True)
+    return Campaign(plan, fuzz_results, soak_result, fault_results, stops, startups,
+                    time.monotonic() - start_s)
 
 
 def _yes(flag: bool) -> str:
@@ -209,6 +221,27 @@ def _faults_section(results: Sequence[faults.FaultResult]) -> list[str]:
     return lines
 
 
+def _shutdown_section(stops: shutdown.ShutdownResult, startups: shutdown.ShutdownResult,
+                      startups_delays: Sequence[float]) -> list[str]:
+    lines = ['## Shutdown', '',
+             f'{stops.runs} node processes were stopped while commanding a moving base '
+             '(SIGINT and SIGTERM alternately, state at 100 Hz, a reliable subscriber on the '
+             'command topic): the node publishes the zero command and waits until every '
+             'reliable subscriber has acknowledged it (at most 1 s) before it exits. '
+             f'{startups.runs} more were signalled at fixed delays after spawning '
+             f'({", ".join(f"{delay:g}" for delay in startups_delays)} s, each signal once), '
+             'while they imported their libraries and loaded the actor.', '',
+             '| runs | subscriber saw zero last | exit status 0 | no traceback |',
+             '| --- | --- | --- | --- |',
+             f'| stop while moving: {stops.runs} | {stops.zero_last} | {stops.exit_zero} | '
+             f'{stops.quiet} |',
+             f'| signal during start-up: {startups.runs} | {startups.zero_last} | '
+             f'{startups.exit_zero} | {startups.quiet} |']
+    for failure in [*stops.failures, *startups.failures]:
+        lines += ['', '```', failure, '```']
+    return lines
+
+
 FINDINGS = [
     '## What this campaign found (fixed in `ros/steer_node.py` and `ros/node_main.py`)', '',
     '- **Crash on a far goal.** A finite goal such as `[3e-124, 1e154]` was accepted; the pose '
@@ -234,7 +267,33 @@ FINDINGS = [
     'the way out.', '',
     'Observed, not changed: with `prior.type` external (or learned) a goal longer than the '
     'actor observes is accepted and its extra values are ignored; rejected `goal_pose` '
-    'messages are logged without throttling.',
+    'messages are logged without throttling.', '',
+    '## Closed after an independent adversarial review', '',
+    'An outside review found nine ways around the envelope; each was a class of bug, closed '
+    'as a class (tests in `poe_steer_ros/test/test_core_guard.py`, `test_core_domain.py` and '
+    '`poe_steer_lab/test/test_steer_node_envelope.py`; see [security.md](security.md)):', '',
+    '- **One final guard.** Every command, steered or fallback, passes `SafetyEnvelope.clamp` '
+    'relative to the last command actually sent and the time it was sent (the safe command '
+    'included; before the first command the robot is taken to be at rest), on the smaller '
+    'elapsed time of the node clock and a steady clock (a forward clock jump releases no '
+    'larger step); a non-finite result holds the last command, flagged. Before, the safe '
+    'command was recorded without its time and the first steered tick after it was not '
+    'rate-limited (8x the limit on every resume).',
+    '- **Overflow-safe bounds.** Scale and offset are `high / 2 -+ low / 2`; manifest bounds '
+    'beyond 1e6 are refused (1e308 made the scale inf and the command NaN).',
+    '- **The certified bundle.** `actor.bundle_sha256` pins the manifest and its files '
+    'together (`poe-steer inspect` prints the hash); `limits.*` are bound to '
+    "`limits.action_names`, which must equal the manifest's action names.",
+    "- **The effective weight.** `limits.alpha_max` bounds the prior's weight in every "
+    'dimension (a prior with std 1e-300 took weight 1 at alpha 0.01), from any source.',
+    '- **Bounded liveness settings.** State timeout and stamp tolerance are bounded by '
+    'read-only maxima, state is stale by its own stamp, `hold` turns to zero after '
+    '`limits.hold_max_s`, a goal prior expires within `limits.goal_prior_max_s` and is ignored '
+    'unless `prior.type` is external.',
+    '- **Delivered stop.** At shutdown the node sends zero and waits for every reliable '
+    'subscriber to acknowledge it; signals during start-up end the process with status 0.',
+    '- **Audit.** Superseded values of an atomic request are logged as such, never as '
+    'accepted; logged values are cut to 200 characters.',
 ]
 
 
@@ -258,6 +317,8 @@ def render(campaign: Campaign, plot: bool) -> str:
         *_fuzz_section(campaign.fuzz), '',
         *_soak_section(campaign.soak, plot), '',
         *_faults_section(campaign.faults), '',
+        *_shutdown_section(campaign.shutdown, campaign.startup,
+                           campaign.plan.startup_delays_s), '',
         *FINDINGS, ''])
 
 

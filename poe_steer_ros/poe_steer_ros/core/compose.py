@@ -13,26 +13,35 @@ Per action dimension, with precisions ``lam = 1 / std**2`` (see docs/paper-notes
   ``Sigma_PoE = (1 + beta) Sigma_KL``.
 * additive(alpha) (project's definition): ``mu = mu_A + alpha (mu_G - mu_A)``, ``w = alpha``,
   and the actor's std is kept. It ignores both precisions: a bad prior pulls by a fixed fraction.
-* prior-only: the prior, ``w = 1`` (the alpha = 1 limit of PoE).
+* prior-only: the prior, ``w = 1`` (the alpha = 1 limit of PoE, and beta = inf of KL-reg:
+  ``compose`` gives exactly the prior there).
+
+Every public function refuses Gaussians with non-finite means or stds that are not finite and
+positive, and weights outside their rule's range, with a ValueError that says which.
 
 PoE and KL-reg are computed in ratio form: with ``r = lam_G / lam_A`` and a weight ``t``
 (alpha or beta), ``lam = lam_A * s`` where ``s = 1 + t q`` and the slope ``q`` is ``r - 1``
 (PoE) or ``r`` (KL-reg). Then ``w = t r / s``, ``std = std_A / sqrt(s)`` and
 ``KL(composed || actor) = 0.5 sum(log s - t q / s + w**2 z**2)`` with
-``z**2 = (mu_G - mu_A)**2 lam_A`` (``log s`` as ``log1p(t q)`` keeps tiny KLs accurate, so a
+``z**2 = (mu_G - mu_A)**2 lam_A`` (``log s - t q / s`` as a series in ``t q`` while it is
+small keeps tiny KLs accurate to rounding, so the selector is accurate in weight and a
 zero budget selects a zero weight). The KL-budget selector walks the same path.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import math
 import types
-from typing import Any, Mapping, NamedTuple
+from typing import Any, ContextManager, Mapping, NamedTuple
 
-from poe_steer_ros.core.gaussian import (Array, array_namespace, DiagGaussian, FullGaussian,
-                                         sum_last)
+import numpy as np
+
+from poe_steer_ros.core import kernels
+from poe_steer_ros.core.gaussian import (Array, array_namespace, check_gaussians, DiagGaussian,
+                                         FullGaussian, sum_last)
 
 Weight = Any
 """A rule's weight: one float, or one value per state of a batch (array of shape ``(N,)``)."""
@@ -122,10 +131,16 @@ WEIGHTED_RULES = frozenset(rule for rule, traits in RULE_TRAITS.items() if trait
 
 
 def checked_weight(rule: Rule, weight: Weight) -> Weight:
-    """Return ``weight`` (numbers as float) after rejecting values outside the rule's range."""
+    """
+    Return ``weight`` (numbers as float) after rejecting values outside the rule's range.
+
+    alpha lies in [0, 1]; beta in [0, inf] (inf is the prior alone). NaN is refused.
+    """
     traits = RULE_TRAITS[rule]
     upper = traits.max_weight
-    if isinstance(weight, (int, float)):
+    if isinstance(weight, bool):
+        inside = False
+    elif isinstance(weight, (int, float)):
         weight = float(weight)
         inside = 0.0 <= weight <= upper
     else:
@@ -134,6 +149,13 @@ def checked_weight(rule: Rule, weight: Weight) -> Weight:
         raise ValueError(f'{traits.weight_name} for rule {rule.value} must lie in [0, {upper}], '
                          f'got {weight}')
     return weight
+
+
+def quiet_float_errors(xp: Any) -> ContextManager[Any]:
+    """Silence numpy's divide/overflow warnings where NaN and inf are handled explicitly."""
+    if xp is np:
+        return np.errstate(divide='ignore', invalid='ignore', over='ignore')
+    return contextlib.nullcontext()
 
 
 def _column(weight: Weight) -> Weight:
@@ -179,7 +201,8 @@ class GaussianPair:
         """
         Pair ``actor`` and ``prior`` and precompute ``r``, ``mu_G - mu_A`` and ``z**2``.
 
-        :raises ValueError: if the two live in different spaces or have different shapes.
+        :raises ValueError: if the two live in different spaces or have different shapes, or
+            for non-finite means or stds that are not finite and > 0.
         """
         if actor.space is not prior.space:
             raise ValueError(f'actor lives in {actor.space.value} space but prior in '
@@ -187,17 +210,21 @@ class GaussianPair:
         if actor.mean.shape != prior.mean.shape:
             raise ValueError(f'actor has shape {tuple(actor.mean.shape)} but prior '
                              f'{tuple(prior.mean.shape)}')
+        check_gaussians(actor, prior)
         self.actor = actor
         self.prior = prior
         actor_var = actor.std * actor.std
         gap = prior.mean - actor.mean
-        self.precision_ratio: Array = actor_var / (prior.std * prior.std)
-        """``r = lam_G / lam_A`` per dimension."""
+        xp = array_namespace(gap)
+        with quiet_float_errors(xp):
+            ratio = actor_var / (prior.std * prior.std)
+        self.precision_ratio: Array = xp.clip(ratio, max=kernels.RATIO_MAX)
+        """``r = lam_G / lam_A`` per dimension (at most ``kernels.RATIO_MAX``)."""
         self.mean_gap: Array = gap
         """``mu_G - mu_A`` per dimension."""
         self.scaled_gap_sq: Array = gap * gap / actor_var
         """``z**2 = (mu_G - mu_A)**2 lam_A`` per dimension."""
-        self._xp = array_namespace(gap)
+        self._xp = xp
         self._last_path: _Path | None = None
         self._slope_terms: dict[Rule, tuple[Array, Array]] = {}
 
@@ -235,9 +262,18 @@ class GaussianPair:
             t = _column(weight)
             shifted = DiagGaussian(actor.mean + t * self.mean_gap, actor.std, actor.space)
             return Composition(shifted, xp.zeros_like(actor.mean) + t)
-        path = self._path(rule, weight)
+        if rule is Rule.KL and isinstance(weight, float) and weight == math.inf:
+            return self.compose(Rule.PRIOR_ONLY)
+        with quiet_float_errors(xp):
+            path = self._path(rule, weight)
         composed = DiagGaussian(actor.mean + path.prior_weight * self.mean_gap,
                                 actor.std / xp.sqrt(path.scale), actor.space)
+        if rule is Rule.KL and not isinstance(weight, float):
+            # beta = inf per state: the prior alone (inf / inf would be NaN).
+            alone = _column(weight) == math.inf
+            composed = DiagGaussian(xp.where(alone, self.prior.mean, composed.mean),
+                                    xp.where(alone, self.prior.std, composed.std), actor.space)
+            return Composition(composed, xp.where(alone, 1.0, path.prior_weight))
         return Composition(composed, path.prior_weight)
 
     def kl_to_actor(self, rule: Rule, weight: Weight = 0.0) -> Weight:
@@ -250,6 +286,8 @@ class GaussianPair:
             return 0.5 * sum_last(1.0 / ratio - 1.0 + self._xp.log(ratio) + gap_sq)
         if rule is Rule.ADDITIVE:
             return 0.5 * weight * weight * sum_last(gap_sq)
+        if rule is Rule.KL and isinstance(weight, float) and weight == math.inf:
+            return self.kl_to_actor(Rule.PRIOR_ONLY)
         return self._path_kl(self._path(rule, weight))
 
     def _path_kl(self, path: _Path) -> Weight:
@@ -268,8 +306,13 @@ class GaussianPair:
             log_scale = xp.where(accurate, xp.log1p(step * accurate), xp.log(scale))
         else:
             log_scale = xp.log1p(step)
-        return 0.5 * sum_last(log_scale - step / scale
-                              + prior_weight * prior_weight * self.scaled_gap_sq)
+        # log s - t q / s cancels to about (t q)**2 / 2 for small t q: a series there.
+        small = xp.abs(step) < kernels.SERIES_STEP
+        series = step * 0.0
+        for coefficient in kernels.SERIES:
+            series = series * step + coefficient
+        volume = xp.where(small, series * step * step, log_scale - step / scale)
+        return 0.5 * sum_last(volume + prior_weight * prior_weight * self.scaled_gap_sq)
 
     def kl_slope(self, rule: Rule, weight: Weight) -> Weight:
         """
@@ -303,9 +346,11 @@ def compose(rule: Rule, actor: DiagGaussian, prior: DiagGaussian,
     :param rule: the composition rule.
     :param actor: the frozen actor's Gaussian, ``(d,)`` or ``(N, d)``.
     :param prior: the goal prior's Gaussian in the same space and shape.
-    :param weight: alpha in [0, 1] for poe and additive, beta >= 0 for kl; ignored by frozen and
-            prior_only. A float or one value per state.
+    :param weight: alpha in [0, 1] for poe and additive, beta in [0, inf] for kl (inf: the
+            prior alone); ignored by frozen and prior_only. A float or one value per state.
     :return: The composed Gaussian and the effective prior weight per dimension.
+    :raises ValueError: for a weight outside the rule's range, non-finite means, or stds that
+        are not finite and > 0.
     """
     return GaussianPair(actor, prior).compose(rule, weight)
 
@@ -326,6 +371,11 @@ def compose_full_poe(actor: FullGaussian, prior: FullGaussian, alpha: float) -> 
         raise ValueError(f'actor lives in {actor.space.value} space but prior in '
                          f'{prior.space.value} space')
     xp = array_namespace(actor.cov)
+    for gaussian in (actor, prior):
+        if not (bool(xp.isfinite(gaussian.mean).all()) and bool(xp.isfinite(gaussian.cov).all())
+                and bool((xp.linalg.eigvalsh(gaussian.cov) > 0.0).all())):
+            raise ValueError('full Gaussians need finite means and positive definite '
+                             'covariances')
     actor_part = (1.0 - alpha) * actor.precision
     prior_part = alpha * prior.precision
     precision = actor_part + prior_part

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from poe_steer_ros.core import kernels
-from poe_steer_ros.core.interfaces import OutputKind, Space
+from poe_steer_ros.core.interfaces import ACTION_BOUND_MAX, OutputKind, Space
 
 Array = Any
 """A numpy array or a torch tensor; all arrays of one call come from the same library."""
@@ -58,6 +58,26 @@ def array_namespace(array: Any) -> Any:
     if torch is not None and isinstance(array, torch.Tensor):
         return torch
     raise TypeError(f'expected a numpy array or a torch tensor, got {type(array).__name__}')
+
+
+class GaussianDomainError(ValueError):
+    """A Gaussian with a non-finite mean or a std that is not finite and > 0."""
+
+
+def check_gaussians(*gaussians: DiagGaussian) -> None:
+    """
+    Refuse Gaussians with non-finite means or stds that are not finite and > 0.
+
+    :raises GaussianDomainError: naming the first offending Gaussian (in argument order).
+    """
+    for index, gaussian in enumerate(gaussians):
+        xp = array_namespace(gaussian.std)
+        std, mean = gaussian.std, gaussian.mean
+        if not bool(xp.isfinite(mean).all()):
+            raise GaussianDomainError(f'Gaussian {index + 1}: means must be finite, got {mean}')
+        if not bool((xp.isfinite(std) & (std > 0.0)).all()):
+            raise GaussianDomainError(f'Gaussian {index + 1}: stds must be finite and > 0, '
+                                      f'got {std}')
 
 
 def sum_last(array: Array) -> Any:
@@ -126,10 +146,12 @@ def kl_divergence(p: DiagGaussian, q: DiagGaussian) -> Array:
 
     ``0.5 * sum(var_p / var_q - 1 - log(var_p / var_q) + (mu_p - mu_q)**2 / var_q)``.
 
-    :raises ValueError: if ``p`` and ``q`` live in different spaces.
+    :raises ValueError: if ``p`` and ``q`` live in different spaces, or for non-finite means or
+        stds that are not finite and > 0.
     """
     if p.space is not q.space:
         raise ValueError(f'p lives in {p.space.value} space but q in {q.space.value} space')
+    check_gaussians(p, q)
     xp = array_namespace(p.std)
     var_ratio = p.var / q.var
     gap = p.mean - q.mean
@@ -185,7 +207,10 @@ class ActionScale:
     Affine map between normalised action ``a`` in [-1, 1] and command ``c`` in physical units.
 
     ``c = offset + scale * a`` with ``scale = (high - low) / 2`` and ``offset = (high + low) / 2``
-    from the actor's action bounds, as ``core.interfaces`` defines.
+    from the actor's action bounds, as ``core.interfaces`` defines. Both are computed as
+    ``high / 2 -+ low / 2``, which cannot overflow for finite bounds; bounds beyond
+    ``ACTION_BOUND_MAX`` in magnitude are refused (nothing physical needs them, and their
+    products with a squashed action would lose every digit of the command).
     """
 
     low: np.ndarray
@@ -200,11 +225,13 @@ class ActionScale:
         if low.ndim != 1 or low.shape != high.shape:
             raise ValueError(
                 f'low and high must be 1-D of one length, got {low.shape} and {high.shape}')
-        if not (np.isfinite(low).all() and np.isfinite(high).all() and (high > low).all()):
-            raise ValueError(f'action bounds must be finite with high > low, got low={low}, '
-                             f'high={high}')
-        for name, value in (('low', low), ('high', high), ('scale', (high - low) / 2.0),
-                            ('offset', (high + low) / 2.0)):
+        if not (np.isfinite(low).all() and np.isfinite(high).all() and (high > low).all()
+                and np.abs(low).max() <= ACTION_BOUND_MAX
+                and np.abs(high).max() <= ACTION_BOUND_MAX):
+            raise ValueError(f'action bounds must be finite, within +-{ACTION_BOUND_MAX:g}, with '
+                             f'high > low, got low={low}, high={high}')
+        for name, value in (('low', low), ('high', high), ('scale', high / 2.0 - low / 2.0),
+                            ('offset', high / 2.0 + low / 2.0)):
             value.flags.writeable = False
             object.__setattr__(self, name, value)
 
@@ -271,8 +298,10 @@ def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: Outpu
     :param command_bounds: (low, high) a command-space mean is clipped to first (the envelope).
     :param std_bounds: (low, high) the mapped std is clipped to last.
     :return: The Gaussian in pre-squash space, as float64 numpy arrays.
+    :raises GaussianDomainError: for a non-finite mean or a std that is not finite and > 0.
     """
     if gaussian.space is Space.PRE_SQUASH and std_bounds is None:
+        check_gaussians(gaussian)
         return gaussian
     if not 0.0 < eps < 1.0:
         raise ValueError(f'eps must lie in (0, 1), got {eps}')
@@ -284,8 +313,11 @@ def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: Outpu
     mapped = (np.empty(mean.shape), np.empty(mean.shape))
     flat = (mean, std, *mapped) if mean.ndim == 1 else (
         mean.reshape(-1), std.reshape(-1), *(array.reshape(-1) for array in mapped))
-    kernels.prior_to_pre_squash(
+    valid = kernels.prior_to_pre_squash(
         flat[0], flat[1], SPACE_CODES[gaussian.space], *command_bounds, scale.scale,
         scale.offset, output_kind is OutputKind.TANH_GAUSSIAN, eps,
         *(std_bounds or (0.0, math.inf)), flat[2], flat[3])
+    if not valid:
+        raise GaussianDomainError(f'prior means must be finite and stds finite and > 0, got '
+                                  f'mean {gaussian.mean}, std {gaussian.std}')
     return DiagGaussian(*mapped, Space.PRE_SQUASH)

@@ -25,6 +25,12 @@ RobotState = Mapping[str, float]
 """A robot state: canonical key -> value in SI units (m, rad, m/s, rad/s)."""
 
 # Planar mobile base (REP-105 ``odom`` frame; velocities in the body frame).
+ACTION_BOUND_MAX = 1e6
+"""
+Largest magnitude of an action bound, command units: manifests with larger ones are refused
+(no actuator needs them, and ``offset + scale * a`` would lose every digit of the command).
+"""
+
 BASE_X = 'base.x'
 BASE_Y = 'base.y'
 BASE_YAW = 'base.yaw'

@@ -34,6 +34,17 @@ PRE_SQUASH_SPACE, ACTION_SPACE, COMMAND_SPACE = range(3)
 """Space codes of the kernels, in the order of ``interfaces.Space``."""
 
 _EPS = float(np.finfo(np.float64).eps)
+SERIES_STEP = 0.01
+"""Below this ``|t q|``, ``log(1 + x) - x / (1 + x)`` is summed as its series (no cancellation)."""
+SERIES = tuple((-1.0) ** k * (k - 1) / k for k in range(11, 1, -1))
+"""Its coefficients ``(-1)**k (k - 1) / k`` for ``x**k``, k = 11 down to 2 (Horner order)."""
+RATIO_MAX = 1e300
+"""
+Largest precision ratio ``lam_G / lam_A`` composed: tiny positive stds would overflow it to inf
+(and ``0 * inf`` to NaN); at 1e300 the prior already takes the effective weight 1.
+"""
+SHORTEST = 4.0 * _EPS
+"""The selector stops once its bracket is this narrow relative to its upper end."""
 MIN_DT_S = 1e-9
 """Rate limits use at least this time step, so an infinite rate stays unlimited when time
 does not advance (``inf * 0`` would be NaN)."""
@@ -47,10 +58,11 @@ _JIT: dict[str, Any] = {'nogil': True, 'cache': True, 'error_model': 'numpy'}
 @numba.njit(**_JIT)
 def _ratio_and_gap_sq(actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean: np.ndarray,
                       prior_std: np.ndarray, index: int) -> tuple[float, float]:
-    """Return ``r = lam_G / lam_A`` and ``z**2 = (mu_G - mu_A)**2 lam_A`` of one dimension."""
+    """Return ``r = lam_G / lam_A`` (at most ``RATIO_MAX``) and ``z**2`` of one dimension."""
     actor_var = actor_std[index] * actor_std[index]
     gap = prior_mean[index] - actor_mean[index]
-    return actor_var / (prior_std[index] * prior_std[index]), gap * gap / actor_var
+    ratio = actor_var / (prior_std[index] * prior_std[index])
+    return ratio if ratio < RATIO_MAX else RATIO_MAX, gap * gap / actor_var
 
 
 @numba.njit(**_JIT)
@@ -73,8 +85,15 @@ def _path_kl(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_mea
     for index in range(actor_mean.shape[0]):
         ratio, gap_sq = _ratio_and_gap_sq(actor_mean, actor_std, prior_mean, prior_std, index)
         step, scale, prior_weight = _path_terms(rule, weight, ratio)
-        log_scale = math.log(scale) if direct_log and not scale > 0.5 else math.log1p(step)
-        total += log_scale - step / scale + prior_weight * prior_weight * gap_sq
+        if abs(step) < SERIES_STEP:
+            series = 0.0
+            for coefficient in SERIES:
+                series = series * step + coefficient
+            volume = series * step * step
+        else:
+            log_scale = math.log(scale) if direct_log and not scale > 0.5 else math.log1p(step)
+            volume = log_scale - step / scale
+        total += volume + prior_weight * prior_weight * gap_sq
     return 0.5 * total
 
 
@@ -122,6 +141,13 @@ def _select_additive(actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean: 
 
 
 @numba.njit(**_JIT)
+def _margin(rtol: float, weight: float, slope: float) -> float:
+    """Return the KL change of half the weight tolerance, ``0.5 rtol t slope`` (0 if unknown)."""
+    margin = 0.5 * rtol * weight * slope
+    return margin if margin >= 0.0 and margin < math.inf else 0.0
+
+
+@numba.njit(**_JIT)
 def _select_path(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray,
                  prior_mean: np.ndarray, prior_std: np.ndarray, max_weight: float,
                  kl_budget: float, rtol: float, max_iter: int) -> tuple[float, float, float]:
@@ -132,27 +158,28 @@ def _select_path(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray,
         return 0.0, 0.0, 1.0
     if kl_max <= kl_budget:
         return max_weight, kl_max, 0.0
-    target = kl_budget * (1.0 - 0.5 * rtol)
-    accept = kl_budget * (1.0 - rtol)
-    shortest = 4.0 * _EPS * max(max_weight, 1.0)
+    if kl_budget <= 0.0:
+        return 0.0, 0.0, 1.0
     lower, kl_lower, upper = 0.0, 0.0, max_weight
     slope_max = _positive(_path_kl_slope(rule, *gaussians, max_weight))
-    weight = _start(rule, actor_mean, actor_std, prior_mean, prior_std, target, max_weight,
+    weight = _start(rule, actor_mean, actor_std, prior_mean, prior_std, kl_budget, max_weight,
                     kl_max, slope_max)
     for _ in range(max_iter):
         kl = _path_kl(rule, *gaussians, weight)
         if kl <= kl_budget:
             lower, kl_lower = weight, kl
-            if kl >= accept:
-                break
         elif kl > kl_budget:
             upper = weight
         else:
             break
-        if upper - lower <= shortest:
+        if upper - lower <= SHORTEST * upper:
             break
-        slope = _positive(_path_kl_slope(rule, *gaussians, weight))
-        newton = weight - (kl - target) / slope
+        slope = _path_kl_slope(rule, *gaussians, weight)
+        margin = _margin(rtol, weight, slope)
+        if kl <= kl_budget and kl_budget - kl <= 2.0 * margin:
+            break
+        target = min(kl_budget - margin, kl_budget * (1.0 - 2.0 * _EPS))
+        newton = weight - (kl - target) / _positive(slope)
         weight = newton if newton > lower and newton < upper else 0.5 * (lower + upper)
     return lower, kl_lower, 1.0
 
@@ -167,7 +194,7 @@ def _start(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean:
         ratio, gap_sq = _ratio_and_gap_sq(actor_mean, actor_std, prior_mean, prior_std, index)
         half_slope_sq, gap_sq_ratio_sq = _slope_terms(rule, ratio, gap_sq)
         curvature += half_slope_sq + gap_sq_ratio_sq
-    quadratic = (2.0 * target / curvature) ** 0.5
+    quadratic = (2.0 * target / curvature) ** 0.5 if curvature > 0.0 else 0.0
     from_cap = max_weight - (kl_max - target) / slope_max
     quadratic = quadratic if quadratic > 0.0 and quadratic < max_weight else 0.0
     from_cap = from_cap if from_cap > 0.0 and from_cap < max_weight else 0.0
@@ -175,24 +202,75 @@ def _start(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean:
     return best if best > 0.0 else 0.5 * max_weight
 
 
+@numba.njit(**_JIT)
+def _valid(mean: np.ndarray, std: np.ndarray) -> bool:
+    """Return whether every mean is finite and every std finite and > 0."""
+    for index in range(mean.shape[0]):
+        if not (math.isfinite(mean[index]) and std[index] > 0.0 and std[index] < math.inf):
+            return False
+    return True
+
+
+@numba.njit(**_JIT)
+def weight_cap(rule: int, max_weight: float, max_prior_weight: float) -> float:
+    """Return ``max_weight`` capped so that the weight itself stays within ``max_prior_weight``."""
+    if max_prior_weight >= 1.0 or rule == FROZEN or rule == PRIOR_ONLY:
+        return max_weight
+    cap = max_prior_weight / (1.0 - max_prior_weight) if rule == KL else max_prior_weight
+    return max_weight if max_weight < cap else cap
+
+
+@numba.njit(**_JIT)
+def prior_std_floor(rule: int, weight: float, max_prior_weight: float,
+                    actor_std: float) -> float:
+    """
+    Return the smallest prior std that keeps the effective weight ``w`` <= ``max_prior_weight``.
+
+    ``w = t r / (1 - t + t r)`` (poe) or ``t r / (1 + t r)`` (kl) grows with the precision
+    ratio ``r = lam_G / lam_A``, up to 1 for a prior std near 0 whatever ``t``; ``w <= m`` holds
+    while ``r <= m (1 - t) / (t (1 - m))`` (poe) or ``m / (t (1 - m))`` (kl). ``t`` must not
+    exceed ``weight_cap``. The bound is tightened by a few epsilons against rounding.
+    """
+    if max_prior_weight >= 1.0 or weight <= 0.0 or not (rule == POE or rule == KL):
+        return 0.0
+    odds = max_prior_weight / (1.0 - max_prior_weight)
+    ratio_max = odds * (1.0 - weight) / weight if rule == POE else odds / weight
+    return actor_std / math.sqrt(ratio_max * (1.0 - 8.0 * _EPS))
+
+
 @numba.njit(types.UniTuple(types.float64, 3)(types.int64, _VECTOR, _VECTOR, _VECTOR, _VECTOR,
                                              types.float64, types.float64, types.float64,
-                                             types.int64, _OUT, _OUT, _OUT), **_JIT)
+                                             types.int64, types.float64, _OUT, _OUT, _OUT),
+            **_JIT)
 def fuse_state(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_mean: np.ndarray,
                prior_std: np.ndarray, max_weight: float, kl_budget: float, rtol: float,
-               max_iter: int, mean_out: np.ndarray, std_out: np.ndarray,
-               prior_weight_out: np.ndarray) -> tuple[float, float, float]:
+               max_iter: int, max_prior_weight: float, mean_out: np.ndarray,
+               std_out: np.ndarray, prior_weight_out: np.ndarray) -> tuple[float, float, float]:
     """
     Compose one state by ``rule`` at ``max_weight``, or within ``kl_budget`` when it is >= 0.
 
     A negative ``kl_budget`` turns the selector off (the weight is ``max_weight``); a zero one
-    selects the largest weight with zero KL, as ``select_weight`` does.
+    selects the largest weight with zero KL, as ``select_weight`` does. ``max_prior_weight``
+    bounds the effective prior weight of every dimension (1: no bound): the weight is capped
+    and the prior's std raised to ``prior_std_floor``. kl at ``max_weight = inf`` is the prior
+    alone.
 
     Writes the composed mean and std and the effective prior weight per dimension into the
     ``*_out`` vectors and returns (weight used, KL(composed || actor), 1.0 if the budget bound
-    else 0.0), as ``selector.fuse`` does for one state.
+    else 0.0), as ``selector.fuse`` does for one state. A non-finite mean or a std that is not
+    finite and > 0 returns a NaN weight and writes nothing.
     """
     dim = actor_mean.shape[0]
+    if not (_valid(actor_mean, actor_std) and _valid(prior_mean, prior_std)):
+        return math.nan, math.nan, 0.0
+    alone_weight = 0.0
+    if rule == KL and max_weight == math.inf and max_prior_weight >= 1.0:
+        rule, alone_weight = PRIOR_ONLY, math.inf
+    max_weight = weight_cap(rule, max_weight, max_prior_weight)
+    floored = np.empty(dim)
+    for index in range(dim):
+        floor = prior_std_floor(rule, max_weight, max_prior_weight, actor_std[index])
+        floored[index] = prior_std[index] if prior_std[index] > floor else floor
     if rule == FROZEN or rule == PRIOR_ONLY:
         source_mean = actor_mean if rule == FROZEN else prior_mean
         source_std = actor_std if rule == FROZEN else prior_std
@@ -205,9 +283,9 @@ def fuse_state(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_m
                 ratio, gap_sq = _ratio_and_gap_sq(actor_mean, actor_std, prior_mean, prior_std,
                                                   index)
                 total += 1.0 / ratio - 1.0 + math.log(ratio) + gap_sq
-        return 0.0, 0.5 * total, 0.0
+        return alone_weight, 0.5 * total, 0.0
     if rule == ADDITIVE:
-        weight, kl, binding = _select_additive(actor_mean, actor_std, prior_mean, prior_std,
+        weight, kl, binding = _select_additive(actor_mean, actor_std, prior_mean, floored,
                                                max_weight, kl_budget, rtol)
         for index in range(dim):
             mean_out[index] = actor_mean[index] + weight * (prior_mean[index] - actor_mean[index])
@@ -215,13 +293,13 @@ def fuse_state(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray, prior_m
             prior_weight_out[index] = weight
         return weight, kl, binding
     if kl_budget >= 0.0:
-        weight, kl, binding = _select_path(rule, actor_mean, actor_std, prior_mean, prior_std,
+        weight, kl, binding = _select_path(rule, actor_mean, actor_std, prior_mean, floored,
                                            max_weight, kl_budget, rtol, max_iter)
     else:
         weight, kl, binding = max_weight, _path_kl(rule, actor_mean, actor_std, prior_mean,
-                                                   prior_std, max_weight), 0.0
+                                                   floored, max_weight), 0.0
     for index in range(dim):
-        ratio, _ = _ratio_and_gap_sq(actor_mean, actor_std, prior_mean, prior_std, index)
+        ratio, _ = _ratio_and_gap_sq(actor_mean, actor_std, prior_mean, floored, index)
         _, scale, prior_weight = _path_terms(rule, weight, ratio)
         mean_out[index] = actor_mean[index] + prior_weight * (prior_mean[index]
                                                               - actor_mean[index])
@@ -281,13 +359,13 @@ def squash_to_command(pre_squash: np.ndarray, tanh: bool, scale: np.ndarray, off
     return finite
 
 
-@numba.njit(types.void(_VECTOR, _VECTOR, types.int64, _VECTOR, _VECTOR, _VECTOR, _VECTOR,
-                       types.boolean, types.float64, types.float64, types.float64, _OUT, _OUT),
-            **_JIT)
+@numba.njit(types.boolean(_VECTOR, _VECTOR, types.int64, _VECTOR, _VECTOR, _VECTOR, _VECTOR,
+                          types.boolean, types.float64, types.float64, types.float64, _OUT,
+                          _OUT), **_JIT)
 def prior_to_pre_squash(mean: np.ndarray, std: np.ndarray, space: int, low: np.ndarray,
                         high: np.ndarray, scale: np.ndarray, offset: np.ndarray, tanh: bool,
                         eps: float, std_min: float, std_max: float, mean_out: np.ndarray,
-                        std_out: np.ndarray) -> None:
+                        std_out: np.ndarray) -> bool:
     """
     Map a prior to pre-squash space: ``gaussian.to_pre_squash`` plus the Steerer's clips.
 
@@ -295,12 +373,16 @@ def prior_to_pre_squash(mean: np.ndarray, std: np.ndarray, space: int, low: np.n
     ``PRE_SQUASH_SPACE``, ``ACTION_SPACE`` or ``COMMAND_SPACE``. A command-space mean is clipped
     to ``[low, high]`` and mapped to the normalised action; an action is then clipped and
     mapped through ``atanh`` with the delta method for the std (tanh actors) or clipped to
-    [-1, 1] (other actors); the std is clipped to ``[std_min, std_max]`` last.
+    [-1, 1] (other actors); the std is clipped to ``[std_min, std_max]`` last. Returns False
+    (the outputs are then meaningless) for a non-finite mean or a std that is not finite and
+    > 0.
     """
     dim = scale.shape[0]
     size = mean.shape[0]
     if size % dim != 0 or std.shape[0] != size or mean_out.shape[0] != size:
         raise ValueError('prior mean and std need one entry per action dimension')
+    if not _valid(mean, std):
+        return False
     for flat in range(size):
         index = flat % dim
         value, spread = mean[flat], std[flat]
@@ -314,3 +396,4 @@ def prior_to_pre_squash(mean: np.ndarray, std: np.ndarray, space: int, low: np.n
             value = np.minimum(np.maximum(value, -1.0), 1.0)
         mean_out[flat] = value
         std_out[flat] = np.minimum(np.maximum(spread, std_min), std_max)
+    return True

@@ -55,13 +55,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import hashlib
+import json
 import math
 import pathlib
 import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from poe_steer_ros.core.interfaces import OutputKind
+from poe_steer_ros.core.interfaces import ACTION_BOUND_MAX, OutputKind
 from poe_steer_ros.core.observation import ObservationError, ObservationLayout
 import yaml
 
@@ -296,6 +298,11 @@ class ActionSpec:
         inverted = [name for name, lo, hi in zip(names, low, high) if not lo < hi]
         if inverted:
             raise _fail('action', f'low must be below high for {inverted}')
+        huge = [name for name, lo, hi in zip(names, low, high)
+                if max(abs(lo), abs(hi)) > ACTION_BOUND_MAX]
+        if huge:
+            raise _fail('action', f'bounds beyond +-{ACTION_BOUND_MAX:g} command units for '
+                        f'{huge}: no actuator needs them, and they overflow the arithmetic')
         return cls(names, low, high)
 
     @property
@@ -590,6 +597,26 @@ class ActorManifest:
             data['architecture'] = self.architecture.to_dict()
         data['provenance'] = self.provenance.to_dict()
         return data
+
+    @property
+    def bundle_sha256(self) -> str:
+        """
+        Return the SHA-256 of the certified bundle: this manifest together with its files.
+
+        It hashes a canonical serialisation (JSON, sorted keys, no whitespace) of everything the
+        manifest says, with the model files as a list sorted by format: each entry's SHA-256
+        stands for the file's content, which the loader checks. It does not depend on YAML
+        formatting, key order, comments or which certified file runs. A changed bound, action
+        name, observation field, output kind or normalisation flag changes it.
+        """
+        document = self.to_dict()
+        for key in ('format', 'file', 'sha256', 'alternatives'):
+            document.pop(key, None)
+        document['model_files'] = sorted((model_file.to_dict() for model_file in self.model_files),
+                                         key=lambda entry: entry['format'])
+        text = json.dumps(document, sort_keys=True, separators=(',', ':'), ensure_ascii=True,
+                          allow_nan=False, default=str)
+        return hashlib.sha256(text.encode('ascii')).hexdigest()
 
     def to_yaml(self) -> str:
         text: str = yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)

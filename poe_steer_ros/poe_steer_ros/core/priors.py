@@ -22,6 +22,15 @@ from poe_steer_ros.core.interfaces import (BASE_X, BASE_Y, BASE_YAW, joint_posit
 import transforms3d  # type: ignore[import-untyped]
 
 
+PRIOR_STD_MIN = 1e-6
+"""
+The floor of every prior std. Parameters and external priors with a smaller std (in their own
+units) are refused, and every prior's std is raised to it in pre-squash space before composing.
+A std near 0 claims certainty no goal heuristic or message sender has; with ``limits.alpha_max``
+below 1 the envelope bounds the prior's effective weight whatever its std.
+"""
+
+
 @runtime_checkable
 class GoalPrior(Protocol):
     """What the Steerer needs from a goal prior."""
@@ -87,8 +96,9 @@ class PriorConfig:
         for name in ('k_linear', 'k_angular', 'std_linear_per_m', 'std_angular_per_rad',
                      'k_joint', 'std_joint_per_rad'):
             _number_field(f'prior.{name}', self, name, low=0.0)
-        for name in ('std_linear', 'std_angular', 'goal_radius_m', 'std_joint'):
-            _number_field(f'prior.{name}', self, name, low=0.0, strict=True)
+        for name in ('std_linear', 'std_angular', 'std_joint'):
+            _number_field(f'prior.{name}', self, name, low=PRIOR_STD_MIN)
+        _number_field('prior.goal_radius_m', self, 'goal_radius_m', low=0.0, strict=True)
         names = self.joint_names
         if not all(isinstance(name, str) and name for name in names):
             raise ValueError(f'prior.joint_names must be non-empty strings, got {names!r}')
@@ -304,14 +314,15 @@ class ExternalPrior:
     """
 
     def __post_init__(self) -> None:
-        """Check finiteness, positive std and the weight range."""
+        """Check finiteness, the std floor and the weight range."""
         if not (np.isfinite(self.gaussian.mean).all() and np.isfinite(self.gaussian.std).all()
-                and (self.gaussian.std > 0.0).all()):
-            raise ValueError('external prior mean and std must be finite with std > 0, got '
-                             f'mean={self.gaussian.mean}, std={self.gaussian.std}')
+                and (self.gaussian.std >= PRIOR_STD_MIN).all()):
+            raise ValueError(f'external prior mean and std must be finite with std >= '
+                             f'{PRIOR_STD_MIN:g}, got mean={self.gaussian.mean}, '
+                             f'std={self.gaussian.std}')
         if math.isnan(self.expiry_s) or math.isnan(self.received_s):
             raise ValueError('expiry_s and received_s must be times in seconds, got NaN')
-        if self.weight is not None and not 0.0 <= self.weight <= 1.0:
+        if self.weight is not None and not 0.0 <= self.weight <= 1.0:  # NaN too
             raise ValueError(f'weight must lie in [0, 1] or be None, got {self.weight}')
 
     @property

@@ -2,13 +2,19 @@
 The safety envelope: read-only limits every command passes through.
 
 Built once at startup from read-only parameters; its arrays are copied and made read-only, and
-no runtime setting can widen it. ``alpha_max`` caps the prior's weight for every rule.
+no runtime setting can widen it. ``alpha_max`` bounds the prior's effective weight in every
+dimension, for every rule and every source of the prior.
+
+What the Steerer sends passes ``SafetyEnvelope.clamp`` last, relative to the last command it
+actually sent and when it sent it; ``StateFreshness`` says when state may steer at all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+from typing import Mapping, Sequence
 
 import numpy as np
 from poe_steer_ros.core import kernels
@@ -40,11 +46,16 @@ class SafetyEnvelope:
     """
     alpha_max: float = 1.0
     """
-    No configuration can give the prior a larger weight (for kl, a larger ``beta`` than ``alpha_max
-    / (1 - alpha_max)``); 1 allows prior_only.
+    No configuration or prior can give the prior a larger effective weight ``w`` in any
+    dimension (``mu = mu_A + w (mu_G - mu_A)``): the weight is capped (for kl, ``beta`` at
+    ``alpha_max / (1 - alpha_max)``) and a sharper prior's std raised; 1 allows prior_only.
     """
     fallback: Fallback = Fallback.HOLD
     """What to send when composition yields non-finite values."""
+    hold_max_s: float = math.inf
+    """Longest time the safe command ``hold`` keeps the last command; zero after it, s."""
+    external_prior_max_s: float = math.inf
+    """Longest validity of an external prior from its receipt, s (a later expiry is cut)."""
 
     def __post_init__(self) -> None:
         """Copy the arrays read-only and check the limits; raise ValueError naming the field."""
@@ -62,6 +73,10 @@ class SafetyEnvelope:
             raise ValueError(f'max_rate_per_s must be > 0 (inf for no limit), got {rate}')
         if not 0.0 <= self.alpha_max <= 1.0:
             raise ValueError(f'alpha_max must lie in [0, 1], got {self.alpha_max}')
+        for name in ('hold_max_s', 'external_prior_max_s'):
+            if not getattr(self, name) >= 0.0:
+                raise ValueError(f'{name} must be >= 0 s (inf for no limit), got '
+                                 f'{getattr(self, name)}')
         try:
             fallback = Fallback(self.fallback)
         except ValueError:
@@ -69,7 +84,8 @@ class SafetyEnvelope:
                              f'got {self.fallback!r}') from None
         for name, value in (('command_low', low), ('command_high', high),
                             ('max_rate_per_s', rate), ('alpha_max', float(self.alpha_max)),
-                            ('fallback', fallback)):
+                            ('fallback', fallback), ('hold_max_s', float(self.hold_max_s)),
+                            ('external_prior_max_s', float(self.external_prior_max_s))):
             object.__setattr__(self, name, value)
 
     @property
@@ -108,6 +124,72 @@ class SafetyEnvelope:
         changed = kernels.clamp(flat[0], self.command_low, self.command_high,
                                 self.max_rate_per_s, flat[1], dt_s, rate_limited, flat[2])
         return clamped, changed
+
+
+@dataclasses.dataclass(frozen=True)
+class StateFreshness:
+    """
+    When a state may steer: by its arrival on the node clock and, if stamped, by its own stamp.
+
+    The runtime settings (``timeout_s``, ``stamp_tolerance_s``) are bounded by the read-only
+    maxima, so no live change can make older state steer.
+    """
+
+    timeout_max_s: float = 1.0
+    """Largest ``control.state_timeout_s`` any setting may reach, s."""
+    stamp_tolerance_max_s: float = 0.1
+    """Largest ``control.stamp_tolerance_s`` any setting may reach, s."""
+
+    def __post_init__(self) -> None:
+        """Check the maxima: finite and >= 0."""
+        for name in ('timeout_max_s', 'stamp_tolerance_max_s'):
+            value = getattr(self, name)
+            if not 0.0 <= value < math.inf:
+                raise ValueError(f'{name} must be finite and >= 0 s, got {value}')
+
+    def check(self, timeout_s: float, stamp_tolerance_s: float) -> None:
+        """Raise ValueError naming the setting that exceeds its maximum."""
+        for name, value, high in (
+                ('control.state_timeout_s', timeout_s, self.timeout_max_s),
+                ('control.stamp_tolerance_s', stamp_tolerance_s, self.stamp_tolerance_max_s)):
+            if not 0.0 <= value <= high:
+                raise ValueError(f'{name} must lie in [0, {high:g}] s (the read-only maximum), '
+                                 f'got {value}')
+
+    @staticmethod
+    def is_stale(now_s: float, arrival_s: float, stamp_s: float | None, timeout_s: float,
+                 stamp_tolerance_s: float) -> bool:
+        """
+        Return whether a state must not steer at ``now_s``.
+
+        Stale: arrived more than ``timeout_s`` ago or after ``now_s`` (the clock jumped back);
+        or, when stamped (``stamp_s`` not None), stamped more than ``timeout_s`` before
+        ``now_s`` or more than ``stamp_tolerance_s`` after it. NaN anywhere is stale.
+        """
+        if not 0.0 <= now_s - arrival_s <= timeout_s:
+            return True
+        return stamp_s is not None and not (
+            -stamp_tolerance_s <= now_s - stamp_s <= timeout_s)
+
+
+def check_limit_names(action_names: Sequence[str], limit_names: Sequence[str],
+                      limits: Mapping[str, Sequence[float]]) -> None:
+    """
+    Refuse per-action limits that are not bound to the actor's action names.
+
+    :param action_names: the actor's action names, in command order.
+    :param limit_names: the names the limits refer to, in their order (empty: none given).
+    :param limits: each per-action limit list by its name (empty lists are not given).
+    :raises ValueError: if ``limit_names`` is given and differs from ``action_names``, or limits
+        are given without it.
+    """
+    given = [name for name, values in limits.items() if len(values)]
+    if limit_names and list(limit_names) != list(action_names):
+        raise ValueError(f'the limits are for actions {list(limit_names)} but the actor has '
+                         f'{list(action_names)} (names and order must match)')
+    if given and not limit_names:
+        raise ValueError(f'{given} hold one value per action: name the actions they refer to '
+                         f'(the actor has {list(action_names)}, in this order)')
 
 
 def _frozen_vector(name: str, value: object) -> np.ndarray:

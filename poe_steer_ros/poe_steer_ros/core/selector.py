@@ -7,29 +7,36 @@ Along the PoE path (t = alpha) and the KL-reg path (t = beta) the derivative of 
 ``t`` times a variance (``GaussianPair.kl_slope``), so the KL never decreases with ``t``
 and the feasible set is an interval ``[0, weight*]``. If ``t_max`` is feasible it is the answer;
 otherwise a safeguarded Newton iteration finds the root inside a bracket that always holds a
-feasible lower end. It aims a hair below the budget, at ``budget (1 - rtol / 2)``, so the
-returned weight is feasible after rounding and within ``rtol * budget`` of the boundary in KL.
-The additive rule's KL is ``0.5 t**2 sum(z**2)``, solved in closed form.
+feasible lower end. Its tolerance is relative to the weight: it stops at a feasible weight
+once Newton's step to the budget is below ``rtol`` times that weight, or once the bracket is
+a few float64 epsilons wide relative to its upper end; each step aims half that tolerance
+below the budget, so the iterate lands feasible. The returned weight is feasible as computed
+and within about ``rtol`` (relative) of the largest feasible one, for any cap and any ratio of
+stds. The additive rule's KL is ``0.5 t**2 sum(z**2)``, solved in closed form.
+
+``max_prior_weight`` (the envelope's ``alpha_max``) bounds the effective prior weight ``w`` of
+every dimension, not only the weight: ``w`` approaches 1 as the prior's std goes to 0 whatever
+alpha, so the prior's std is raised to ``kernels.prior_std_floor`` first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
-from typing import Any, Callable, cast, ContextManager
+from typing import Any, Callable, cast
 
 import numpy as np
 
 from poe_steer_ros.core import kernels
-from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair, Rule,
-                                        RULE_TRAITS, Weight, WEIGHTED_RULES)
-from poe_steer_ros.core.gaussian import Array, array_namespace, DiagGaussian, sum_last
+from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair,
+                                        quiet_float_errors, Rule, RULE_TRAITS, Weight,
+                                        WEIGHTED_RULES)
+from poe_steer_ros.core.gaussian import (Array, array_namespace, check_gaussians, DiagGaussian,
+                                         sum_last)
 
 _EPS = float(np.finfo(np.float64).eps)
-"""The bracket cannot usefully shrink below a few float64 epsilons."""
-RTOL = 1e-9
-"""Default relative KL tolerance below the budget at which a weight is accepted."""
+RTOL = 1e-10
+"""Default relative tolerance of the selected weight."""
 MAX_ITER = 100
 """Default iteration cap of the safeguarded Newton."""
 _RULE_CODES = {rule: code for code, rule in enumerate(Rule)}
@@ -69,7 +76,7 @@ def select_weight(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
     :param pair: the actor and prior Gaussians, single ``(d,)`` or batched ``(N, d)``.
     :param kl_budget: the budget in nats (>= 0).
     :param max_weight: the finite cap (alpha <= 1 for poe and additive, any beta for kl).
-    :param rtol: relative KL tolerance below the budget at which a weight is accepted.
+    :param rtol: relative tolerance of the weight (see the module docstring).
     :param max_iter: iteration cap; on reaching it the best feasible weight found is returned.
     :return: The weights (floats for a single state), their KL and where the budget was binding.
         A state whose KL is NaN (non-finite inputs) gets the feasible lower end found so far.
@@ -80,7 +87,7 @@ def select_weight(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
         return _select_state(rule, pair, kl_budget, max_weight, rtol, max_iter)
     if rule is Rule.ADDITIVE:
         return _select_additive(pair, kl_budget, max_weight, rtol)
-    with _quiet(array_namespace(pair.mean_gap)):
+    with quiet_float_errors(array_namespace(pair.mean_gap)):
         return _select_batch(rule, pair, kl_budget, max_weight, rtol, max_iter)
 
 
@@ -98,11 +105,14 @@ def _select_state(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
 
 
 def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
-                kl_budget: float, rtol: float, max_iter: int) -> tuple[Composition, Selection]:
+                kl_budget: float, rtol: float, max_iter: int,
+                max_prior_weight: float = 1.0) -> tuple[Composition, Selection]:
     """
     Run ``kernels.fuse_state`` on one numpy state of checked arguments.
 
     ``kl_budget`` >= 0 selects the weight within it; a negative one composes at ``max_weight``.
+
+    :raises GaussianDomainError: for non-finite means or stds that are not finite and > 0.
     """
     size = actor.mean.size
     composed_mean, composed_std, prior_weight = np.empty(size), np.empty(size), np.empty(size)
@@ -110,7 +120,9 @@ def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight
         _RULE_CODES[rule], np.asarray(actor.mean, dtype=np.float64),
         np.asarray(actor.std, dtype=np.float64), np.asarray(prior.mean, dtype=np.float64),
         np.asarray(prior.std, dtype=np.float64), float(max_weight), float(kl_budget), rtol,
-        max_iter, composed_mean, composed_std, prior_weight)
+        max_iter, float(max_prior_weight), composed_mean, composed_std, prior_weight)
+    if weight != weight:
+        check_gaussians(actor, prior)
     return (Composition(DiagGaussian(composed_mean, composed_std, actor.space), prior_weight),
             Selection(weight, kl, binding > 0.0))
 
@@ -121,10 +133,10 @@ def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
     total = sum_last(pair.scaled_gap_sq)
     target = kl_budget * (1.0 - 0.5 * rtol)
     xp = array_namespace(total)
-    with _quiet(xp):
+    with quiet_float_errors(xp):
         root = xp.nan_to_num(xp.sqrt(2.0 * target / total), nan=0.0, posinf=max_weight)
     feasible = 0.5 * max_weight * max_weight * total <= kl_budget
-    weight = xp.where(feasible, xp.full_like(total, max_weight), xp.clip(root, max=max_weight))
+    weight = xp.where(feasible, xp.full_like(total, max_weight), xp.clip(root, None, max_weight))
     return Selection(weight, 0.5 * weight * weight * total, weight < max_weight)
 
 
@@ -147,6 +159,7 @@ def _start(where: Callable[..., Any], rule: Rule, pair: GaussianPair, target: fl
     """
     half_slope_sq, gap_sq_ratio_sq = pair.slope_terms(rule)
     quadratic = (2.0 * target / sum_last(half_slope_sq + gap_sq_ratio_sq)) ** 0.5
+    quadratic = where(quadratic == quadratic, quadratic, 0.0 * quadratic)
     from_cap = max_weight - (kl_max - target) / slope_max
     quadratic = where((quadratic > 0.0) & (quadratic < max_weight), quadratic, 0.0)
     from_cap = where((from_cap > 0.0) & (from_cap < max_weight), from_cap, 0.0)
@@ -163,15 +176,16 @@ def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
     feasible = kl_max <= kl_budget
     if bool(feasible.all()):
         return Selection(xp.full_like(kl_max, max_weight), kl_max, ~feasible)
-    slope_max = pair.kl_slope(rule, max_weight)
-    target = kl_budget * (1.0 - 0.5 * rtol)
     zeros = xp.zeros_like(kl_max)
+    if kl_budget <= 0.0:
+        return Selection(where(feasible, kl_max * 0.0 + max_weight, zeros),
+                         where(feasible, kl_max, zeros), ~feasible)
+    slope_max = pair.kl_slope(rule, max_weight)
     upper = xp.full_like(kl_max, max_weight)
     lower = where(feasible, upper, zeros)
     kl_lower = where(feasible, kl_max, zeros)
     done = feasible | xp.isnan(kl_max)
-    weight = _start(where, rule, pair, target, max_weight, kl_max, slope_max)
-    shortest = 4.0 * _EPS * max(max_weight, 1.0)
+    weight = _start(where, rule, pair, kl_budget, max_weight, kl_max, slope_max)
     for _ in range(max_iter):
         kl = pair.kl_to_actor(rule, weight)
         below = ~done & (kl <= kl_budget)
@@ -179,24 +193,44 @@ def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
         lower = where(below, weight, lower)
         kl_lower = where(below, kl, kl_lower)
         upper = where(above, weight, upper)
-        done = (done | (below & (kl >= kl_budget * (1.0 - rtol))) | ~(below | above)
-                | (upper - lower <= shortest))
+        done = done | ~(below | above) | (upper - lower <= kernels.SHORTEST * upper)
+        slope = pair.kl_slope(rule, weight)
+        margin = 0.5 * rtol * weight * slope
+        margin = where((margin >= 0.0) & (margin < math.inf), margin, zeros)
+        done = done | (below & (kl_budget - kl <= 2.0 * margin))
         if bool(done.all()):
             break
-        slope = pair.kl_slope(rule, weight)
+        target = xp.clip(kl_budget - margin, max=kl_budget * (1.0 - 2.0 * _EPS))
+        slope = where(slope > 0.0, slope, zeros + math.inf)
         weight = _next_weight(where, weight, kl, slope, target, lower, upper)
     return Selection(lower, kl_lower, lower < max_weight)
 
 
-def _quiet(xp: Any) -> ContextManager[Any]:
-    """Silence numpy's divide/overflow warnings where NaN and inf are handled explicitly."""
-    if xp is np:
-        return np.errstate(divide='ignore', invalid='ignore', over='ignore')
-    return contextlib.nullcontext()
+def _check_prior_weight(rule: Rule, max_prior_weight: float) -> None:
+    """Refuse a bound on the effective weight outside [0, 1], or one prior_only breaks."""
+    if not 0.0 <= max_prior_weight <= 1.0:
+        raise ValueError(f'max_prior_weight must lie in [0, 1], got {max_prior_weight}')
+    if rule is Rule.PRIOR_ONLY and max_prior_weight < 1.0:
+        raise ValueError(f'prior_only gives the prior weight 1, above max_prior_weight '
+                         f'{max_prior_weight}')
 
 
-def fuse(rule: Rule, pair: GaussianPair, max_weight: float,
-         kl_budget: float = 0.0) -> tuple[Composition, Selection]:
+def _bounded(rule: Rule, pair: GaussianPair, max_weight: float,
+             max_prior_weight: float) -> tuple[GaussianPair, float]:
+    """Return the pair with the prior's std floored and the weight capped (``kernels``)."""
+    code = _RULE_CODES[rule]
+    max_weight = kernels.weight_cap(code, max_weight, max_prior_weight)
+    floor = kernels.prior_std_floor(code, max_weight, max_prior_weight, 1.0)
+    if floor <= 0.0:
+        return pair, max_weight
+    xp = array_namespace(pair.mean_gap)
+    prior = pair.prior
+    std = xp.maximum(prior.std, pair.actor.std * floor)
+    return GaussianPair(pair.actor, DiagGaussian(prior.mean, std, prior.space)), max_weight
+
+
+def fuse(rule: Rule, pair: GaussianPair, max_weight: float, kl_budget: float = 0.0, *,
+         max_prior_weight: float = 1.0) -> tuple[Composition, Selection]:
     """
     Compose by ``rule`` at the largest allowed weight, within ``kl_budget`` when it is > 0.
 
@@ -206,10 +240,18 @@ def fuse(rule: Rule, pair: GaussianPair, max_weight: float,
 
     :param rule: the composition rule.
     :param pair: actor and prior Gaussians in pre-squash space.
-    :param max_weight: the weight in force (alpha, or beta for kl), already capped by the envelope.
+    :param max_weight: the weight in force (alpha, or beta for kl; beta = inf is the prior
+        alone), already capped by the envelope.
     :param kl_budget: nats; 0 disables the selector.
+    :param max_prior_weight: bound on the effective prior weight of every dimension (the
+        envelope's ``alpha_max``; 1: none); see the module docstring.
     :return: The composition and the selection (weight used, KL to the actor, binding flag).
+    :raises ValueError: for a weight, budget or bound outside its range.
     """
+    _check_prior_weight(rule, max_prior_weight)
+    if rule in WEIGHTED_RULES:
+        checked_weight(rule, max_weight)
+        pair, max_weight = _bounded(rule, pair, max_weight, max_prior_weight)
     if rule in WEIGHTED_RULES and kl_budget > 0.0:
         selection = select_weight(rule, pair, kl_budget, max_weight)
     else:
@@ -220,7 +262,8 @@ def fuse(rule: Rule, pair: GaussianPair, max_weight: float,
 
 
 def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
-               kl_budget: float = 0.0) -> tuple[Composition, Selection]:
+               kl_budget: float = 0.0, *,
+               max_prior_weight: float = 1.0) -> tuple[Composition, Selection]:
     """
     Return ``fuse(rule, GaussianPair(actor, prior), max_weight, kl_budget)`` for one state.
 
@@ -229,7 +272,8 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
     rounding. Same arguments and errors as ``fuse``.
 
     :raises ValueError: if the Gaussians are not one numpy state each in one space, or for a
-        weight or budget outside the rule's range.
+        weight, budget or bound outside its range.
+    :raises GaussianDomainError: for non-finite means or stds that are not finite and > 0.
     """
     if actor.space is not prior.space:
         raise ValueError(f'actor lives in {actor.space.value} space but prior in '
@@ -239,10 +283,14 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
         raise ValueError('fuse_state composes one numpy state of shape (d,) with a prior of the '
                          'same shape; use fuse for batches and torch')
     weighted = rule in WEIGHTED_RULES
-    if weighted and (not 0.0 <= max_weight <= RULE_TRAITS[rule].max_weight
-                     or (kl_budget > 0.0 and max_weight == math.inf)):
+    out_of_range = weighted and (not 0.0 <= max_weight <= RULE_TRAITS[rule].max_weight
+                                 or (kl_budget > 0.0 and max_weight == math.inf))
+    if (out_of_range or not 0.0 <= max_prior_weight <= 1.0
+            or (rule is Rule.PRIOR_ONLY and max_prior_weight < 1.0)):
         # Out of range: let the array path's checks raise with their messages.
+        _check_prior_weight(rule, max_prior_weight)
         checked_weight(rule, max_weight)
         _check(rule, kl_budget, max_weight)
     return _run_kernel(rule, actor, prior, max_weight if weighted else 0.0,
-                       kl_budget if weighted and kl_budget > 0.0 else -1.0, RTOL, MAX_ITER)
+                       kl_budget if weighted and kl_budget > 0.0 else -1.0, RTOL, MAX_ITER,
+                       max_prior_weight)

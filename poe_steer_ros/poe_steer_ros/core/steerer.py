@@ -7,11 +7,20 @@ One tick reads as one chain::
                 -> goal prior (clip mean to the envelope, map to pre-squash)
                 -> select weight within the KL budget -> compose
                 -> mean or sample -> squash -> unscale to command
-                -> NaN guard / fallback -> clip to bounds and rate limits
+                -> fallback if anything was non-finite
+                -> the final guard: bounds and rate limits relative to the last command sent
+                   and when it was sent; a non-finite result holds that command (flagged)
 
 The node, the evaluation harness and the benchmarks all call ``Steerer.step``. Runtime settings
 live in an immutable ``SteeringConfig`` swapped whole by ``update_config``; the
 ``SafetyEnvelope`` is fixed at construction.
+
+Every command the Steerer returns, steered or safe, is recorded with its time as the reference
+of the next one's rate limit. Before the first command the reference is the zero command at an
+unknown time (the robot is assumed at rest): a first steered command stays there and the
+following ones ramp up. When the Steerer is given a steady clock, the time a rate limit allows
+is the smaller of the two clocks' elapsed times, so a forward jump of the node clock (sim time)
+does not release a larger step.
 """
 
 from __future__ import annotations
@@ -24,12 +33,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from poe_steer_ros.core.compose import Composition, Rule, RULE_TRAITS, WEIGHTED_RULES
-from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, squash_to_command,
-                                         to_pre_squash)
+from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, GaussianDomainError,
+                                         squash_to_command, to_pre_squash)
 from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
 from poe_steer_ros.core.priors import (_enum_field, _number_field, ExternalPrior, GoalPrior,
-                                       JointAttractorPrior, PoseAttractorPrior, PriorConfig,
-                                       PriorType)
+                                       JointAttractorPrior, PoseAttractorPrior, PRIOR_STD_MIN,
+                                       PriorConfig, PriorType)
 from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
 from poe_steer_ros.core.selector import fuse_state, Selection
 
@@ -37,7 +46,6 @@ LOG_STD_MIN = -20.0
 """Smallest pre-squash log-std composed (d3rlpy's clamp); keeps precisions finite."""
 LOG_STD_MAX = 20.0
 """Largest pre-squash log-std composed; keeps precisions above zero."""
-_STD_MIN = math.exp(LOG_STD_MIN)
 _STD_MAX = math.exp(LOG_STD_MAX)
 _ALPHA_BELOW_ONE = 1.0 - 1e-12
 """A ramp from alpha 1 (prior_only) to a rule with no finite weight there (kl) starts here."""
@@ -176,7 +184,10 @@ class Telemetry:
     """The KL budget, not alpha, set the weight."""
     prior_active: bool
     fallback_used: bool
-    """Composition was non-finite and the envelope's fallback was sent."""
+    """
+    Composition was non-finite and the envelope's fallback was sent, or the final guard found
+    the command non-finite and held the last one.
+    """
     clamped: bool
     """Bounds or rate limits changed the command."""
 
@@ -193,7 +204,7 @@ class _Schedule:
 
     def _ramping(self, now_s: float) -> bool:
         """Return whether the weight is still on its way to the configured one."""
-        return (self.config.rule in WEIGHTED_RULES
+        return (self.config.rule in WEIGHTED_RULES and self.config.alpha_ramp_s > 0.0
                 and now_s < self.ramp_start_s + self.config.alpha_ramp_s)
 
     def alpha_at(self, now_s: float) -> float:
@@ -229,13 +240,17 @@ class Steerer:
     :param config: the initial runtime settings.
     :param learned_prior: the model used when ``config.prior.type`` is learned (load it at
             startup; it cannot be chosen later).
+    :param steady_clock: a monotonic clock in seconds (``time.monotonic``); when given, rate
+            limits allow the smaller of its elapsed time and ``now_s``'s (see the module
+            docstring).
     :raises ValueError: if actor, envelope and config do not fit together (the message says how).
     """
 
     def __init__(self, actor: Actor,
                  build_observation: Callable[[RobotState, np.ndarray], np.ndarray],
                  envelope: SafetyEnvelope, config: SteeringConfig, *,
-                 learned_prior: GoalPrior | None = None) -> None:
+                 learned_prior: GoalPrior | None = None,
+                 steady_clock: Callable[[], float] | None = None) -> None:
         """Check that the parts fit and apply ``config`` at once (no ramp)."""
         if not isinstance(actor, Actor):
             raise ValueError('actor must implement core.interfaces.Actor (obs_dim, action_dim, '
@@ -254,8 +269,13 @@ class Steerer:
         depends = getattr(actor, 'std_depends_on_state', None)
         self._std_state_dependent = None if depends is None else bool(depends)
         self._external: ExternalPrior | None = None
-        self._last_command: np.ndarray | None = None
-        self._last_time_s: float | None = None
+        self._steady_clock = steady_clock
+        self._sent = envelope.zero_command()
+        """The last command sent (the zero command before the first)."""
+        self._sent_at: tuple[float, float] | None = None
+        """When it was sent: (``now_s``, steady clock), or None if not known."""
+        self._safe_since: tuple[float, float] | None = None
+        """When the current run of safe commands began (same clocks), None while steering."""
         self._rng = np.random.default_rng(config.seed)
         self._schedule = _Schedule(config, self._prior_for(config), 0.0, -math.inf)
 
@@ -304,6 +324,8 @@ class Steerer:
         current = self._schedule
         if new_config.seed != current.config.seed:
             self._rng = np.random.default_rng(new_config.seed)
+        if new_config.prior.type is not PriorType.EXTERNAL:
+            self._external = None  # external priors exist only while they are asked for
         self._schedule = _Schedule(new_config, prior, current.alpha_at(now_s), now_s)
 
     def set_external_prior(self, mean: np.ndarray, std: np.ndarray, space: Space,
@@ -312,16 +334,30 @@ class Steerer:
         """
         Hand in a prior Gaussian used while ``prior.type`` is external and ``now_s < expiry_s``.
 
+        It is refused while ``prior.type`` is not external, and dropped when a config without
+        it is swapped in. Its validity ends at ``received_s + envelope.external_prior_max_s``
+        at the latest.
+
         :param mean: prior mean, one entry per action dimension, in ``space``.
-        :param std: prior std (> 0), same shape.
+        :param std: prior std (>= ``PRIOR_STD_MIN``), same shape.
         :param space: Space.COMMAND, Space.ACTION or Space.PRE_SQUASH.
         :param expiry_s: time (``now_s`` clock) from which the prior no longer matters.
         :param weight: prior weight in alpha units while valid, or None for the configured one.
         :param received_s: when it was handed in (``now_s`` clock). A step whose ``now_s`` is
             earlier (the clock jumped back) drops the prior: it belongs to the old timeline.
-        :raises ValueError: for a wrong shape, non-finite values, std <= 0 or a weight
-            outside [0, 1].
+            Required (finite) when the envelope bounds the validity.
+        :raises ValueError: while ``prior.type`` is not external, for a wrong shape, non-finite
+            values, std below the floor or a weight outside [0, 1].
         """
+        if self.config.prior.type is not PriorType.EXTERNAL:
+            raise ValueError(f'prior.type is {self.config.prior.type.value}: external priors '
+                             'are ignored (not stored) until it is external')
+        longest = self._envelope.external_prior_max_s
+        if longest < math.inf:
+            if not math.isfinite(received_s):
+                raise ValueError('received_s must be a finite time when the envelope bounds '
+                                 'external priors')
+            expiry_s = min(float(expiry_s), received_s + longest)
         gaussian = DiagGaussian(np.array(mean, dtype=np.float64).reshape(-1),
                                 np.array(std, dtype=np.float64).reshape(-1), Space(space))
         if gaussian.dim != self._dim:
@@ -331,11 +367,15 @@ class Steerer:
                                        None if weight is None else float(weight),
                                        float(received_s))
 
-    def safe_command(self, kind: Fallback | str) -> np.ndarray:
+    def safe_command(self, kind: Fallback | str, now_s: float | None = None) -> np.ndarray:
         """
-        Return the watchdog's command and record it as sent: 'zero' or 'hold' (last command).
+        Return the watchdog's command and record it as sent at ``now_s``: 'zero' or 'hold'.
 
-        Bypasses rate limits: stopping or holding is always allowed.
+        'hold' repeats the last command sent, for at most ``envelope.hold_max_s`` of a run of
+        safe commands (measured on both clocks, the longer counts; without ``now_s`` and a
+        steady clock the run counts as over); then zero. Both bypass rate limits: stopping or
+        holding is always allowed. Without ``now_s`` the next step's rate limit counts only the
+        steady clock's time (no change at all without one).
 
         :raises ValueError: for any other kind.
         """
@@ -343,16 +383,39 @@ class Steerer:
         if kind is Fallback.ACTOR_ONLY:
             raise ValueError("safe_command kind must be 'zero' or 'hold'; 'actor_only' needs a "
                              'state, use step')
-        command = self._envelope.zero_command() if kind is Fallback.ZERO else self._hold()
-        self._last_command = command
+        now = self._times(now_s)
+        if self._safe_since is None:
+            self._safe_since = now
+        if kind is Fallback.HOLD and self._hold_expired(now):
+            kind = Fallback.ZERO
+        command = self._envelope.zero_command() if kind is Fallback.ZERO else self._sent
+        self._sent, self._sent_at = command, now
         return command.copy()
+
+    def _times(self, now_s: float | None) -> tuple[float, float]:
+        """Return (``now_s``, steady clock), NaN where unknown."""
+        steady = self._steady_clock
+        return (math.nan if now_s is None else float(now_s),
+                math.nan if steady is None else steady())
+
+    def _hold_expired(self, now: tuple[float, float]) -> bool:
+        """Return whether the current run of safe commands lasted ``hold_max_s`` or longer."""
+        longest = self._envelope.hold_max_s
+        if longest == math.inf:
+            return False
+        start = self._safe_since
+        lasted = [now[index] - start[index] for index in (0, 1)
+                  if math.isfinite(now[index] - start[index])]
+        # Either clock may have jumped back; a spell neither clock can measure counts as over.
+        return not lasted or not max(lasted) < longest or min(lasted) < 0.0
 
     def step(self, state: RobotState, goal: np.ndarray,
              now_s: float) -> tuple[np.ndarray, Telemetry]:
         """
         Map (state, goal, now) to a command inside the envelope, plus telemetry.
 
-        Rate limits use the time since the previous step, so the first step is only bounded.
+        The command passes the final guard (see the module docstring): inside the bounds and
+        the rate limits relative to the last command sent and its time, and finite.
 
         :param state: the robot state (canonical keys of ``core.interfaces``).
         :param goal: the goal vector the prior and the observation builder understand.
@@ -370,25 +433,28 @@ class Steerer:
                              f'{self._obs_shape}')
         actor = self._actor_gaussian(*self._actor(obs))
         rule = config.rule
-        prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s)
+        composition = Composition(actor, np.zeros(self._dim))
+        selection = Selection(0.0, 0.0, False)
+        valid = True
+        try:
+            prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s)
+            if prior is not None:
+                composition, selection = fuse_state(rule, actor, prior, weight, config.kl_budget,
+                                                    max_prior_weight=self._envelope.alpha_max)
+        except GaussianDomainError:
+            prior, valid = None, False  # a non-finite actor or prior: the fallback below
         if prior is None:
             rule = Rule.FROZEN
-            composition = Composition(actor, np.zeros(self._dim))
-            selection = Selection(0.0, 0.0, False)
-        else:
-            composition, selection = fuse_state(rule, actor, prior, weight, config.kl_budget)
         composed = composition.gaussian
         pre_squash = composed.mean
         if config.action_mode is ActionMode.SAMPLE:
             pre_squash = pre_squash + composed.std * self._rng.standard_normal(self._dim)
         command, finite = squash_to_command(pre_squash, self._output_kind, self._scale)
-        fallback_used = not finite
+        fallback_used = not (finite and valid)
         if fallback_used:
             command = self._fallback(actor.mean)
-        elapsed_s = self._elapsed_s(now_s)
-        command, clamped = self._envelope.clamp(
-            command, None if elapsed_s is None else self._last_command, elapsed_s or 0.0)
-        self._last_command = command
+        command, clamped, held = self._guard(command, now_s)
+        fallback_used = fallback_used or held
         traits = RULE_TRAITS[rule]
         return command.copy(), Telemetry(
             rule=config.rule, actor_mean=actor.mean, actor_std=actor.std,
@@ -410,6 +476,32 @@ class Steerer:
                              f'{log_std.size} entries, expected {self._dim}')
         return DiagGaussian(mean, np.exp(np.minimum(np.maximum(log_std, LOG_STD_MIN),
                                                     LOG_STD_MAX)))
+
+    def _guard(self, command: np.ndarray, now_s: float) -> tuple[np.ndarray, bool, bool]:
+        """
+        Pass ``command`` through the final guard and record what is sent at ``now_s``.
+
+        :return: The command sent, whether the envelope changed it, and whether it was
+            non-finite and the last command is held instead.
+        """
+        steady = self._steady_clock
+        now = (now_s, math.nan if steady is None else steady())
+        sent_at = self._sent_at
+        elapsed_s = 0.0
+        if sent_at is not None:
+            # The smaller elapsed time of the two clocks; unknown or NaN allows no change.
+            elapsed_s = now_s - sent_at[0]
+            steady_s = now[1] - sent_at[1]
+            if not elapsed_s <= steady_s:
+                elapsed_s = steady_s if steady_s == steady_s else elapsed_s
+            if elapsed_s != elapsed_s:
+                elapsed_s = 0.0
+        command, clamped = self._envelope.clamp(command, self._sent, elapsed_s)
+        held = not math.isfinite(sum(command.tolist()))
+        if held:
+            command, clamped = self._sent, True
+        self._sent, self._sent_at, self._safe_since = command, now, None
+        return command, clamped, held
 
     def _prior_and_weight(self, schedule: _Schedule, state: RobotState, goal: np.ndarray,
                           obs: np.ndarray, now_s: float) -> tuple[DiagGaussian | None, float]:
@@ -445,17 +537,7 @@ class Steerer:
         envelope = self._envelope
         return to_pre_squash(gaussian, self._scale, self._output_kind,
                              command_bounds=(envelope.command_low, envelope.command_high),
-                             std_bounds=(_STD_MIN, _STD_MAX))
-
-    def _elapsed_s(self, now_s: float) -> float | None:
-        """Return seconds since the last step (None on the first) and remember ``now_s``."""
-        last, self._last_time_s = self._last_time_s, now_s
-        return None if last is None else now_s - last
-
-    def _hold(self) -> np.ndarray:
-        """Return the last command sent, or the zero command before the first."""
-        last = self._last_command
-        return self._envelope.zero_command() if last is None else last
+                             std_bounds=(PRIOR_STD_MIN, _STD_MAX))
 
     def _fallback(self, actor_mean: np.ndarray) -> np.ndarray:
         """Return the envelope's fallback command for a non-finite composition."""
@@ -466,7 +548,7 @@ class Steerer:
             command, finite = squash_to_command(actor_mean, self._output_kind, self._scale)
             if finite:
                 return command
-        return self._hold()
+        return self._sent
 
     def _prior_for(self, config: SteeringConfig) -> GoalPrior | None:
         """Build the prior ``config`` asks for; raise ValueError if it cannot fit."""

@@ -143,7 +143,13 @@ def pose_to_goal(message: PoseStamped, goal_dim: int) -> list[float]:
 
 
 def time_to_seconds(stamp: Time) -> float:
-    """Seconds of a ``builtin_interfaces/Time``."""
+    """
+    Seconds of a ``builtin_interfaces/Time``.
+
+    :raises MessageError: for ``nanosec`` >= 1e9 (not a time: a second would hide in it).
+    """
+    if stamp.nanosec >= 1_000_000_000:
+        raise MessageError(f'time nanosec {stamp.nanosec} is not below 1e9')
     return float(stamp.sec + stamp.nanosec * 1e-9)
 
 

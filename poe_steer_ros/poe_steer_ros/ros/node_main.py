@@ -13,10 +13,9 @@ state), so the spin loop polls the request instead.
 from __future__ import annotations
 
 import gc
-import signal
-import threading
 from typing import Callable, Sequence
 
+from poe_steer_ros.ros.stop import request_stop_on_signals, STOP_REQUESTED
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
@@ -38,15 +37,19 @@ def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None,
 
     A node with an ``on_shutdown()`` method gets it called before it is destroyed. Start-up
     failures (StartupError, or ValueError/OSError from the core's loaders) are logged as fatal
-    and give exit status 1.
+    and give exit status 1. A signal before or during start-up (see ``ros.stop``) ends the
+    process quietly with status 0: before the node exists, at once; during its start-up, once
+    it has started and sent its safe command.
     """
+    request_stop_on_signals()
+    if STOP_REQUESTED.is_set():
+        return 0
     rclpy.init(args=list(args) if args is not None else None,
                signal_handler_options=SignalHandlerOptions.NO)
-    stop_requested = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda _signum, _frame: stop_requested.set())
     node = None
     try:
+        if STOP_REQUESTED.is_set():
+            return 0
         try:
             node = make_node()
         except (StartupError, ValueError, OSError) as error:
@@ -58,7 +61,7 @@ def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None,
         gc.freeze()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        while not stop_requested.is_set():
+        while not STOP_REQUESTED.is_set():
             executor.spin_once(timeout_sec=SIGNAL_POLL_S)
     except ExternalShutdownException:
         pass

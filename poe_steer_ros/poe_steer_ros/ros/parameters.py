@@ -14,7 +14,7 @@ import enum
 from typing import Any, Iterable, Mapping
 
 from poe_steer_ros.core.compose import Rule
-from poe_steer_ros.core.priors import PriorType
+from poe_steer_ros.core.priors import PRIOR_STD_MIN, PriorType
 from poe_steer_ros.core.safety import Fallback
 from poe_steer_ros.core.steerer import ActionMode, SteeringConfig
 from poe_steer_ros.ros.adapters import CommandType, StateType
@@ -59,6 +59,10 @@ class ActorFormat(str, enum.Enum):
 
 
 STEERING_PREFIX = 'steering.'
+STATE_TIMEOUT_MAX_S = 60.0
+"""Largest state timeout any parameter file may set, s."""
+STAMP_TOLERANCE_MAX_S = 10.0
+"""Largest stamp tolerance any parameter file may set, s."""
 """ROS names of SteeringConfig's top-level weight fields: ``steering.alpha`` -> ``alpha``."""
 
 _TYPES: dict[type, int] = {
@@ -113,6 +117,8 @@ class ParameterSpec:
 
 FLOAT_MAX = 1.0e9
 """Upper end of open-ended ranges (ROS ranges need both ends)."""
+_PRIOR_STDS = ('prior.std_linear', 'prior.std_angular', 'prior.std_joint')
+"""Prior stds: at least ``core.priors.PRIOR_STD_MIN``."""
 
 
 def _steering_specs() -> list[ParameterSpec]:
@@ -122,7 +128,7 @@ def _steering_specs() -> list[ParameterSpec]:
     def spec(name: str, description: str, **extra: Any) -> ParameterSpec:
         key = name[len(STEERING_PREFIX):] if name.startswith(STEERING_PREFIX) else name
         if isinstance(default[key], float) and 'low' not in extra:
-            extra.update(low=0.0, high=FLOAT_MAX)
+            extra.update(low=PRIOR_STD_MIN if key in _PRIOR_STDS else 0.0, high=FLOAT_MAX)
         return ParameterSpec(name, default[key], description, **extra)
 
     return [
@@ -164,6 +170,10 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec('actor.manifest', '', 'Frozen actor manifest YAML (absolute, or relative to '
                   "this package's share folder); empty: the default actor in models/.",
                   read_only=True),
+    ParameterSpec('actor.bundle_sha256', '', 'SHA-256 of the certified bundle, the manifest '
+                  'and its model files together (`poe-steer inspect` prints it): the node '
+                  'refuses to start with any other. Empty: not pinned (a warning at start-up).',
+                  read_only=True),
     ParameterSpec('actor.device', 'auto', 'Where the actor runs: CUDA when available, else CPU.',
                   read_only=True, choices=Device),
     ParameterSpec('actor.format', 'auto', 'Which file of the manifest runs when it certifies the '
@@ -185,13 +195,25 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   'timer on the latest state, or each arriving state message (lowest latency; '
                   'the timer then only sends the safe command when the state goes stale).',
                   read_only=True, choices=Trigger),
-    ParameterSpec('control.state_timeout_s', 0.5, 'State older than this, s, is stale: the '
-                  'safe command is sent until fresh state arrives.', low=0.001, high=3600.0),
+    ParameterSpec('control.state_timeout_s', 0.5, 'State older than this, s, by its arrival or '
+                  'by its own header stamp (when stamped, i.e. non-zero), is stale: the safe '
+                  'command is sent until fresh state arrives. At most '
+                  'limits.state_timeout_max_s.', low=0.001, high=STATE_TIMEOUT_MAX_S),
+    ParameterSpec('control.stamp_tolerance_s', 0.05, 'State stamped more than this, s, after '
+                  "the node clock's now is stale (clocks never agree exactly). At most "
+                  'limits.stamp_tolerance_max_s.', low=0.0, high=STAMP_TOLERANCE_MAX_S),
     ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '
-                  'missing: zero (stop) or hold the last command.', choices=SafeCommand),
+                  'missing: zero (stop), or hold the last command for at most '
+                  'limits.hold_max_s, then zero. Shutdown always sends zero.',
+                  choices=SafeCommand),
     ParameterSpec('status.max_rate_hz', 50.0, 'Most ~/status messages per second on the node '
                   'clock; a tick in between publishes one only when it sends the safe command or '
                   'a fallback. 0: every tick.', read_only=True, low=0.0, high=5000.0),
+    ParameterSpec('limits.action_names', [], 'The action names the limits.* lists refer to, in '
+                  "their order: must equal the actor manifest's action.names, else the node "
+                  'refuses to start. Required when any of limits.command_low, '
+                  'limits.command_high, limits.max_rate_per_s is set.', read_only=True,
+                  element=str),
     ParameterSpec('limits.command_low', [], 'Lower command bound per action, command units; '
                   "empty: the actor manifest's bounds. Only narrows them.", read_only=True),
     ParameterSpec('limits.command_high', [], 'Upper command bound per action, command units; '
@@ -202,6 +224,16 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   read_only=True, low=0.0, high=1.0),
     ParameterSpec('limits.fallback', 'hold', 'Command sent when composition is non-finite.',
                   read_only=True, choices=Fallback),
+    ParameterSpec('limits.hold_max_s', 1.0, 'Longest time, s, control.safe_command hold keeps '
+                  'the last command while the state is stale or missing; zero after it.',
+                  read_only=True, low=0.0, high=3600.0),
+    ParameterSpec('limits.state_timeout_max_s', 1.0, 'Largest control.state_timeout_s any '
+                  'setting may reach, s.', read_only=True, low=0.001, high=STATE_TIMEOUT_MAX_S),
+    ParameterSpec('limits.stamp_tolerance_max_s', 0.1, 'Largest control.stamp_tolerance_s any '
+                  'setting may reach, s.', read_only=True, low=0.0, high=STAMP_TOLERANCE_MAX_S),
+    ParameterSpec('limits.goal_prior_max_s', 10.0, 'Longest validity of a goal_prior from its '
+                  'receipt, s: a later expiry is cut to it.', read_only=True, low=0.0,
+                  high=3600.0),
     ParameterSpec('goal', [], 'Goal: [x m, y m] or [x m, y m, yaw rad] in the state frame for '
                   'a mobile base, or joint positions; empty: no goal, the safe command is sent.'),
     *_steering_specs(),

@@ -9,6 +9,7 @@ return; the control timer does the work.
 
 from __future__ import annotations
 
+import array
 import collections
 import dataclasses
 import math
@@ -24,12 +25,13 @@ import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.priors import LearnedPrior, PriorType
-from poe_steer_ros.core.safety import SafetyEnvelope
+from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_ros.ros import adapters
 from poe_steer_ros.ros.node_main import run_node, StartupError
 from poe_steer_ros.ros.parameters import declare, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
+from rclpy.duration import Duration
 from rclpy.exceptions import ParameterNotDeclaredException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -44,6 +46,11 @@ DIAGNOSTICS_PERIOD_S = 1.0
 MISSED_DEADLINE_FACTOR = 1.5
 """A tick that starts this many periods after the previous one counts as a missed deadline."""
 LOG_THROTTLE_S = 2.0
+SHUTDOWN_ACK_TIMEOUT_S = 1.0
+"""Longest wait at shutdown for every subscriber to acknowledge the safe command, s."""
+AUDIT_VALUE_CHARS = 200
+"""Longest value shown in an audit log line (longer ones are cut and their size given)."""
+LIMITS_PER_ACTION = ('limits.command_low', 'limits.command_high', 'limits.max_rate_per_s')
 
 
 @dataclasses.dataclass
@@ -55,6 +62,8 @@ class LatestState:
     arrival_s: float
     stamp: Time | None
     """The message's own stamp (None for unstamped arrays): stamped commands answer with it."""
+    stamp_s: float | None = None
+    """That stamp in seconds; None for unstamped messages and a zero stamp."""
 
 
 class TimedActor:
@@ -109,10 +118,15 @@ class SteerNode(Node):
         self._state_type = adapters.StateType(self._values['state.type'])
         self._command_type = adapters.CommandType(self._values['command.type'])
         adapters.check_command_names(self._command_type, self._action_names)
+        self._freshness = StateFreshness(self._values['limits.state_timeout_max_s'],
+                                         self._values['limits.stamp_tolerance_max_s'])
         try:
+            self._freshness.check(self._values['control.state_timeout_s'],
+                                  self._values['control.stamp_tolerance_s'])
             self._steerer = Steerer(self._actor, self._actor.observation_layout.build,
                                     self._envelope(), steering_config(self._values),
-                                    learned_prior=self._learned_prior())
+                                    learned_prior=self._learned_prior(),
+                                    steady_clock=time.monotonic)
         except ValueError as error:
             raise StartupError(f'steering settings do not fit the actor: {error}') from None
         problem = self._goal_problem(self._values['goal'], self._steerer.config)
@@ -177,9 +191,22 @@ class SteerNode(Node):
         if actor.device != self._values['actor.device'] and self._values['actor.device'] != 'auto':
             self.get_logger().warning(f"actor.device {self._values['actor.device']} is not "
                                       f'available; running on {actor.device}')
+        bundle, pinned = actor.manifest.bundle_sha256, self._values['actor.bundle_sha256']
+        if pinned and pinned.strip().lower() != bundle:
+            raise StartupError(f'the actor bundle {path} has SHA-256 {bundle}, not the pinned '
+                               f'actor.bundle_sha256 {pinned!r}: the manifest or a model file '
+                               'changed since it was certified')
+        if not pinned:
+            self.get_logger().warning(f'actor.bundle_sha256 is not set: the bundle {bundle} is '
+                                      'not pinned (any manifest edit would run)')
         return actor
 
     def _envelope(self) -> SafetyEnvelope:
+        try:
+            check_limit_names(self._action_names, self._values['limits.action_names'],
+                              {name: self._values[name] for name in LIMITS_PER_ACTION})
+        except ValueError as error:
+            raise StartupError(f'limits.action_names: {error}') from None
         low, high = narrowed_bounds(self._actor.action_low, self._actor.action_high,
                                     self._values['limits.command_low'],
                                     self._values['limits.command_high'])
@@ -189,7 +216,9 @@ class SteerNode(Node):
                                f'{low.size} actions')
         return SafetyEnvelope(low, high, np.asarray(rates, dtype=float),
                               alpha_max=self._values['limits.alpha_max'],
-                              fallback=self._values['limits.fallback'])
+                              fallback=self._values['limits.fallback'],
+                              hold_max_s=self._values['limits.hold_max_s'],
+                              external_prior_max_s=self._values['limits.goal_prior_max_s'])
 
     def _learned_prior(self) -> LearnedPrior | None:
         path = self._values['prior.model_file']
@@ -217,12 +246,23 @@ class SteerNode(Node):
 
     def _log_attempts(self, parameter_list: list[Parameter[Any]], old: dict[str, Any],
                       result: SetParametersResult) -> None:
-        """Log one line per parameter: name, old and new value, and the outcome with its reason."""
-        for parameter in parameter_list:
+        """
+        Log one line per parameter: name, old and new value, and the outcome with its reason.
+
+        Within one request the last value of a name is the one applied; earlier values of the
+        same name are logged as superseded, never as accepted. Values are cut to
+        ``AUDIT_VALUE_CHARS``.
+        """
+        last = {parameter.name: index for index, parameter in enumerate(parameter_list)}
+        for index, parameter in enumerate(parameter_list):
             # Names the node does not own are quoted, so that none can forge a log line.
             name = parameter.name if parameter.name in SPECS else repr(parameter.name)
-            change = f'parameter {name}: {old[parameter.name]!r} -> {parameter.value!r}'
-            if result.successful:
+            change = (f'parameter {name}: {_audit_value(old[parameter.name])} -> '
+                      f'{_audit_value(parameter.value)}')
+            if last[parameter.name] != index:
+                self.get_logger().warning(f'{change} superseded by a later value in the same '
+                                          'request: not applied')
+            elif result.successful:
                 self.get_logger().info(f'{change} accepted')
             else:
                 self.get_logger().warning(f'{change} rejected: {result.reason}')
@@ -242,6 +282,8 @@ class SteerNode(Node):
                     else value
             config = steering_config(candidate)
             self._steerer.check_config(config)
+            self._freshness.check(candidate['control.state_timeout_s'],
+                                  candidate['control.stamp_tolerance_s'])
             problem = self._goal_problem(candidate['goal'], config)
             if problem:
                 raise ValueError(problem)
@@ -289,6 +331,9 @@ class SteerNode(Node):
             if self._state_type is adapters.StateType.ARRAY and len(values) != self._array_size:
                 raise adapters.MessageError(f'array state has {len(values)} values, the actor '
                                             f'observes {self._array_size}')
+            header = getattr(message, 'header', None)
+            stamped = header is not None and (header.stamp.sec or header.stamp.nanosec)
+            stamp_s = adapters.time_to_seconds(header.stamp) if stamped else None
         except adapters.MessageError as error:
             self._counters['states_rejected'] += 1
             self._state_rejection = str(error)
@@ -296,12 +341,11 @@ class SteerNode(Node):
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
         self._state_rejection = ''
-        header = getattr(message, 'header', None)
         arrival_s = self._now_s()
         if self._state is None:
             self.get_logger().info('first state received')
         self._state = LatestState(values, header.frame_id if header else '', arrival_s,
-                                  header.stamp if header else None)
+                                  header.stamp if header else None, stamp_s)
         if self._tick_on_state:
             self._on_tick(arrival_s)
 
@@ -321,6 +365,7 @@ class SteerNode(Node):
 
     def _on_goal_prior(self, message: GoalPrior) -> None:
         now_s = self._now_s()
+        self._apply_pending_config(now_s)  # the prior.type in force decides
         try:
             mean, std, space, weight = adapters.goal_prior_to_gaussian(
                 message, len(self._action_names))
@@ -333,11 +378,6 @@ class SteerNode(Node):
             self.get_logger().warning(f'goal_prior rejected: {error}',
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
-        if self._steerer.config.prior.type is not PriorType.EXTERNAL:
-            self.get_logger().warning('goal_prior received but prior.type is '
-                                      f'{self._steerer.config.prior.type.value}: it is used only '
-                                      'with prior.type external',
-                                      throttle_duration_sec=LOG_THROTTLE_S)
 
     # Control ------------------------------------------------------------------------------
 
@@ -347,16 +387,14 @@ class SteerNode(Node):
         self._tick_starts.append(tick_start)
         if now_s is None:
             now_s = self._now_s()
-        if self._pending_config is not None:
-            self._steerer.update_config(self._pending_config, now_s)
-            self._pending_config = None
+        self._apply_pending_config(now_s)
         state, goal = self._state, self._values['goal']
         state_age_s = self._state_age_s(now_s)
         telemetry: Telemetry | None = None
-        stale = self._is_stale(state_age_s)
+        stale = self._is_stale(now_s)
         detail = self._state_rejection
         if stale or not goal or state is None:
-            command = self._steerer.safe_command(self._values['control.safe_command'])
+            command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
             detail = detail or ('no goal set' if not goal else 'state stale or missing')
         else:
             try:
@@ -366,7 +404,7 @@ class SteerNode(Node):
                 self._counters['tick_errors'] += 1
                 self.get_logger().error(f'tick failed, safe command sent: {error}',
                                         throttle_duration_sec=LOG_THROTTLE_S)
-                command = self._steerer.safe_command(self._values['control.safe_command'])
+                command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
                 detail = str(error)
         self._counters['stale_ticks'] += stale
         self._publish_command(command, None if telemetry is None or state is None else state.stamp)
@@ -375,24 +413,34 @@ class SteerNode(Node):
                                  tick_start)
         self._tick_work.append(time.perf_counter() - tick_start)
 
+    def _apply_pending_config(self, now_s: float) -> None:
+        """Swap in the config accepted since the last tick, if any."""
+        if self._pending_config is not None:
+            self._steerer.update_config(self._pending_config, now_s)
+            self._pending_config = None
+
     def _on_watchdog(self) -> None:
         """With ticks triggered by state messages: keep sending the safe command while stale."""
         now_s = self._now_s()
-        if self._is_stale(self._state_age_s(now_s)):
+        if self._is_stale(now_s):
             self._on_tick(now_s)
 
     def _state_age_s(self, now_s: float) -> float:
         """Age of the latest accepted state on the node clock, s (inf before the first)."""
         return math.inf if self._state is None else now_s - self._state.arrival_s
 
-    def _is_stale(self, state_age_s: float) -> bool:
+    def _is_stale(self, now_s: float) -> bool:
         """
-        Whether the state must not be used: older than the timeout, or newer than now.
+        Whether the state must not be used at ``now_s`` (``StateFreshness.is_stale``).
 
-        A negative age means the clock jumped back (a simulator restarted): the state belongs
-        to the old timeline and must not steer until fresh state arrives.
+        Older than the timeout by arrival or by its own stamp, stamped too far ahead, or
+        arrived after now (the clock jumped back: a simulator restarted, and the state belongs
+        to the old timeline until fresh state arrives).
         """
-        return not 0.0 <= state_age_s <= self._values['control.state_timeout_s']
+        state = self._state
+        return state is None or self._freshness.is_stale(
+            now_s, state.arrival_s, state.stamp_s, self._values['control.state_timeout_s'],
+            self._values['control.stamp_tolerance_s'])
 
     def _status_due(self, now_s: float, telemetry: Telemetry | None) -> bool:
         """
@@ -454,7 +502,7 @@ class SteerNode(Node):
         starts = np.diff(np.asarray(self._tick_starts))
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
-        stale = self._is_stale(self._state_age_s(self._now_s()))
+        stale = self._is_stale(self._now_s())
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
         if stale:
@@ -465,6 +513,7 @@ class SteerNode(Node):
             'actor_device': self._actor.device,
             'actor_format': self._actor.manifest.format.value,
             'actor_sha256': self._actor.sha256,
+            'bundle_sha256': self._actor.manifest.bundle_sha256,
             **_percentiles_ms('actor_latency', self._actor_latencies),
             **_percentiles_ms('tick_work', self._tick_work),
             'loop_rate_hz': f'{rate_hz:.1f}',
@@ -491,9 +540,32 @@ class SteerNode(Node):
         self._tick_work.clear()
 
     def on_shutdown(self) -> None:
-        """Send the safe command once more before the node goes away (Ctrl-C, SIGTERM)."""
-        self._publish_command(self._steerer.safe_command(self._values['control.safe_command']))
-        self.get_logger().info('stopped; safe command sent')
+        """
+        Send the zero command before the node goes away (Ctrl-C, SIGTERM) and see it delivered.
+
+        Zero whatever ``control.safe_command`` says: a held command would stay on the wire.
+        The node waits up to ``SHUTDOWN_ACK_TIMEOUT_S`` until every reliable subscriber has
+        acknowledged it (best-effort ones cannot acknowledge).
+        """
+        self._publish_command(self._steerer.safe_command('zero', self._now_s()))
+        delivered = self._command_publisher.wait_for_all_acked(
+            Duration(nanoseconds=int(SHUTDOWN_ACK_TIMEOUT_S * 1e9)))
+        if delivered:
+            self.get_logger().info('stopped; zero command sent and acknowledged')
+        else:
+            self.get_logger().warning(f'stopped; zero command sent, not acknowledged by every '
+                                      f'subscriber within {SHUTDOWN_ACK_TIMEOUT_S:g} s')
+
+
+def _audit_value(value: Any) -> str:
+    """Return ``repr(value)``, cut to ``AUDIT_VALUE_CHARS`` with the size of what was cut."""
+    if isinstance(value, (array.array, tuple)):
+        value = list(value)
+    text = repr(value)
+    if len(text) <= AUDIT_VALUE_CHARS:
+        return text
+    size = f'{len(value)} items, ' if isinstance(value, list) else ''
+    return f'{text[:AUDIT_VALUE_CHARS]}... ({size}{len(text)} characters)'
 
 
 def _percentiles_ms(name: str, samples_s: Sequence[float]) -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The lab of poe_steer_ros: training, evaluation, benchmarks, reliability and the demo."""

@@ -1,0 +1,130 @@
+"""
+What a robot pays to start the runtime: time to the first command, and the install size.
+
+Start-up: the steering node is started ``STARTS`` times with the default actor on the CPU (the
+ONNX file: no torch), each time against a driver that publishes odometry; the time from starting
+the process to the first command it sends is split at the node's "actor ... warm-up" log line
+into the process's own work (imports, actor loading with its hash checks, probe batch and
+warm-up) and DDS discovery. The starts run twice: in this venv, and as on a robot that installed
+requirements-robot.txt only, with the lab's torch and scipy hidden from the node (numba imports
+scipy whenever it is installed). Install size: what requirements-robot.txt pulls in, read from the
+installed distributions' records (``install_size``), as a fresh venv would hold it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import tempfile
+from typing import Iterator, Sequence
+
+import numpy as np
+from poe_steer_lab.bench import dds_bench
+from poe_steer_lab.bench.install_size import closure, read_requirements
+from poe_steer_lab.ros.processes import discovery_profile_environment
+
+STARTS = 20
+RATE_HZ = 50
+CASE = dds_bench.Case('default actor on the CPU', {})
+"""``dds_bench.STEER_OVERRIDES`` already puts the actor on the CPU."""
+START_TARGET_S = 0.75
+"""Median process start to first command."""
+ROBOT_ROW = 'robot install (torch, scipy hidden)'
+SIZE_TARGET_MB = 300.0
+"""requirements-robot.txt in a fresh venv, torch excluded (it is not needed)."""
+
+
+LAB_ONLY = ('torch', 'scipy')
+"""Installed here for the lab, absent on a robot; imported by the node (numba: scipy) if found."""
+
+
+@contextlib.contextmanager
+def hidden(packages: Sequence[str]) -> Iterator[None]:
+    """Make processes started inside the block fail to import ``packages``, as if absent."""
+    saved = os.environ.get('PYTHONPATH')
+    with tempfile.TemporaryDirectory() as folder:
+        for name in packages:
+            (pathlib.Path(folder) / name).mkdir()
+            (pathlib.Path(folder) / name / '__init__.py').write_text(
+                f"raise ImportError('{name} is hidden: not installed on a robot')\n")
+        os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [folder, saved]))
+        try:
+            yield
+        finally:
+            if saved is None:
+                del os.environ['PYTHONPATH']
+            else:
+                os.environ['PYTHONPATH'] = saved
+
+
+def start_times(starts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start the node ``starts`` times; return (start -> first command, start -> ready), s."""
+    os.environ.update(discovery_profile_environment())  # the driver, as in dds_bench
+    to_command, to_ready = [], []
+    with tempfile.TemporaryDirectory() as log_dir:
+        for _ in range(starts):
+            result = dds_bench.measure(CASE, RATE_HZ, 0.0, pathlib.Path(log_dir))
+            to_command.append(result.first_command_after_start_s[0])
+            to_ready.append(to_command[-1] - result.first_command_after_ready_s[0])
+    return np.asarray(to_command), np.asarray(to_ready)
+
+
+def _verdict(ok: bool) -> str:
+    return 'met' if ok else '**missed**'
+
+
+def install_size_lines(requirements: pathlib.Path) -> list[str]:
+    """Return the install-size paragraph of requirements-robot.txt."""
+    installed = closure(read_requirements(requirements))
+    total = sum(item.size_bytes for item in installed) / 1e6
+    numpy_mb = sum(item.size_bytes for item in installed if item.name == 'numpy') / 1e6
+    return [
+        f'- install size of `{requirements.name}` (no torch): {total:.0f} MB in a fresh venv, '
+        f'{_verdict(total <= SIZE_TARGET_MB)} against <= {SIZE_TARGET_MB:.0f} MB; '
+        f'{total - numpy_mb:.0f} MB in a robot venv that keeps its distribution numpy. '
+        'What it pulls in: '
+        + ', '.join(f'{item.name} {item.version} {item.size_bytes / 1e6:.0f} MB'
+                    for item in installed)
+        + '. (Sizes of the installed files as pip recorded them; libllvmlite.so, which numba '
+        'compiles with, ships unstripped.)']
+
+
+def run(quick: bool = False, out_dir: pathlib.Path | None = None,
+        requirements: pathlib.Path = pathlib.Path('requirements-robot.txt')) -> str:
+    """Measure start-up and install size; return a markdown section."""
+    starts = 2 if quick else STARTS
+    lines = [
+        '## Start-up and install size of the runtime', '',
+        f'{starts} starts of the steering node per row (`steer_node`, `config/steer.yaml` with '
+        '`actor.device: cpu`, so the ONNX file of the default actor runs and torch is never '
+        f'imported) against a driver publishing odometry at {RATE_HZ} Hz, rows interleaved. '
+        '"Process" is the work of the node itself up to its log line that the actor is ready '
+        '(Python start, imports of rclpy, numpy, numba with its cached kernels and '
+        'onnxruntime, actor loading with hash checks, probe batch, warm-up); the rest of "to '
+        'first command" is DDS discovery and the first tick. Target: median to first command <= '
+        f'{START_TARGET_S} s on a robot install.', '',
+        '| node environment | to first command: median (s) | worst (s) | process: median (s) '
+        '| worst (s) | target |', '| --- | --- | --- | --- | --- | --- |']
+    rows: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {'this venv': [], ROBOT_ROW: []}
+    for _ in range(starts):
+        rows['this venv'].append(start_times(1))
+        with hidden(LAB_ONLY):
+            rows[ROBOT_ROW].append(start_times(1))
+    for label, samples in rows.items():
+        to_command = np.concatenate([sample[0] for sample in samples])
+        to_ready = np.concatenate([sample[1] for sample in samples])
+        median = float(np.median(to_command))
+        lines.append(f'| {label} | {median:.2f} | {to_command.max():.2f} | '
+                     f'{np.median(to_ready):.2f} | {to_ready.max():.2f} | '
+                     f'{_verdict(median <= START_TARGET_S) if label == ROBOT_ROW else "-"} |')
+    lines.append('')
+    if requirements.is_file():
+        lines += install_size_lines(requirements)
+    else:
+        lines.append(f'- install size: {requirements} not found (run from the repository root)')
+    return '\n'.join(lines)
+
+
+if __name__ == '__main__':
+    print(run())
