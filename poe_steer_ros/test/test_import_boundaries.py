@@ -2,7 +2,8 @@
 Import boundaries, checked in processes where the forbidden packages cannot load.
 
 core/ never imports rclpy. The runtime (every module of poe_steer_ros) imports nothing from the
-simulation and the lab packages, nor the libraries only they need; the robot installs none.
+simulation and the lab packages, nor the libraries only they need; the robot installs none. Only
+the module of the torch actor formats imports torch.
 """
 
 import os
@@ -80,8 +81,6 @@ def test_every_runtime_module_imports_without_the_simulation_and_the_lab():
     assert _modules(PACKAGE_DIR, 'poe_steer_ros.') <= set(result.stdout.split())
 
 
-@pytest.mark.xfail(strict=True, reason='core/actor.py imports torch at module level; the '
-                   'change that makes torch optional lifts this mark')
 def test_every_runtime_module_but_the_torch_formats_imports_without_torch():
     result = _import_all('poe_steer_ros', ('torch',), TORCH_MODULES)
     assert result.returncode == 0, result.stderr

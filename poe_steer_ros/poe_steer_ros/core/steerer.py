@@ -386,7 +386,7 @@ class Steerer:
         now = self._times(now_s)
         if self._safe_since is None:
             self._safe_since = now
-        if kind is Fallback.HOLD and self._hold_expired(now):
+        if kind is Fallback.HOLD and self._hold_expired(now, self._safe_since):
             kind = Fallback.ZERO
         command = self._envelope.zero_command() if kind is Fallback.ZERO else self._sent
         self._sent, self._sent_at = command, now
@@ -398,12 +398,11 @@ class Steerer:
         return (math.nan if now_s is None else float(now_s),
                 math.nan if steady is None else steady())
 
-    def _hold_expired(self, now: tuple[float, float]) -> bool:
+    def _hold_expired(self, now: tuple[float, float], start: tuple[float, float]) -> bool:
         """Return whether the current run of safe commands lasted ``hold_max_s`` or longer."""
         longest = self._envelope.hold_max_s
         if longest == math.inf:
             return False
-        start = self._safe_since
         lasted = [now[index] - start[index] for index in (0, 1)
                   if math.isfinite(now[index] - start[index])]
         # Either clock may have jumped back; a spell neither clock can measure counts as over.

@@ -333,7 +333,8 @@ class SteerNode(Node):
                                             f'observes {self._array_size}')
             header = getattr(message, 'header', None)
             stamped = header is not None and (header.stamp.sec or header.stamp.nanosec)
-            stamp_s = adapters.time_to_seconds(header.stamp) if stamped else None
+            stamp_s = (adapters.time_to_seconds(header.stamp)
+                       if stamped and header is not None else None)
         except adapters.MessageError as error:
             self._counters['states_rejected'] += 1
             self._state_rejection = str(error)
