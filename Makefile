@@ -19,8 +19,12 @@ test:  ## Every test of every package on ROS 2 Kilted (numpy 2) and Jazzy (numpy
 	scripts/bootstrap.sh build $(DISTROS)
 	scripts/run_tests.sh --distros "$(DISTROS)" $(PYTEST_ARGS)
 
-lint: build  ## ament_flake8 and ament_pep257 over the Python packages.
+lint: build  ## ament_flake8 and ament_pep257 over the Python packages, mypy --strict over the runtime.
 	$(WITH_ENV) ament_flake8 poe_steer_ros poe_steer_sim poe_steer_lab && ament_pep257 poe_steer_ros poe_steer_sim poe_steer_lab
+	$(WITH_ENV) cd poe_steer_ros && mypy poe_steer_ros
+
+linecount:  ## Lines per package and the import graph between packages (docs/ARCHITECTURE.md).
+	python3 scripts/architecture_facts.py --check
 
 demo: build  ## The main job: simulation + default frozen actor + live goal changes.
 	$(WITH_ENV) python -m poe_steer_lab.cli demo

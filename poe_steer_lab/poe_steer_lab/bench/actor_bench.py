@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Frozen-actor forward latency per model format, batch 1 (the control tick) and batch 1024.
 
@@ -12,15 +26,13 @@ Run: ``python -m poe_steer_lab.bench.actor_bench``.
 
 from __future__ import annotations
 
-import os
 import pathlib
-import platform
 import tempfile
 from typing import Any
 
 import numpy as np
 import onnxruntime
-from poe_steer_lab.bench.machine import cpu_name
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_lab.offline.export import export_actor, write_manifest
 from poe_steer_ros.core.actor import LatencyStats, load_actor, measure_latency
 from poe_steer_ros.core.interfaces import OutputKind
@@ -214,16 +226,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         out_dir.mkdir(parents=True, exist_ok=True)
         _plot(rows, out_dir / 'actor_latency.png')
         lines += ['', '![Batch-1 actor latency per format](actor_latency.png)']
-    lines += [
-        '',
-        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), CUDA '
-        f'{"yes" if "cuda" in _devices() else "no"}; Python {platform.python_version()}, '
-        f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, '
-        f'numpy {np.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The evaluation protocol: actors x priors x objective shifts x rules, paired over episodes.
 
@@ -40,7 +54,6 @@ from poe_steer_lab.offline.rollout import run_episode
 from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
-from poe_steer_ros.core.interfaces import RobotState
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
@@ -99,7 +112,7 @@ class RuleSpec:
         family = self.family
         rule = Rule.POE if family is RuleFamily.SELECTOR else Rule(family.value)
         return SteeringConfig(
-            rule=rule, alpha=self.alpha, beta=self.beta if family is RuleFamily.KL else 1.0,
+            rule=rule, alpha=self.alpha, beta=self.beta,
             kl_budget=self.kl_budget, alpha_ramp_s=0.0, prior=PriorConfig(type=PriorType.LEARNED),
             action_mode=ActionMode.MEAN)
 
@@ -319,47 +332,18 @@ EPISODE_FIELDS = ('episode_return', 'success', 'collision', 'steps', 'start_dist
 """Per-episode numbers a run records, in column order."""
 
 
-class SteeredPolicy:
-    """
-    A fresh Steerer per episode with the evaluation prior plugged in as its learned prior.
+def steered_policy(actor: FrozenActor, rule: RuleSpec, prior: EvalPrior) -> SteererPolicy:
+    """Return the protocol's policy: ``rule`` steering ``actor`` with ``prior`` learned."""
+    return SteererPolicy(actor, actor.observation_layout.build, envelope_for(actor),
+                         rule.steering_config(), learned_prior=prior)
 
-    Reseeds the prior at each episode start (the paired design) and averages the telemetry of
-    ``TELEMETRY_FIELDS`` over the episode's ticks.
-    """
 
-    def __init__(self, actor: FrozenActor, envelope: SafetyEnvelope, rule: RuleSpec,
-                 prior: EvalPrior) -> None:
-        """Check that the parts fit by building a first Steerer."""
-        self._actor = actor
-        self._envelope = envelope
-        self._config = rule.steering_config()
-        self._prior = prior
-        self._steerer = self._build(self._config)
-        self._totals = np.zeros(len(TELEMETRY_FIELDS))
-        self._ticks = 0
-
-    def _build(self, config: SteeringConfig) -> Steerer:
-        return Steerer(self._actor, self._actor.observation_layout.build, self._envelope,
-                       config, learned_prior=self._prior)
-
-    def start_episode(self, seed: int) -> None:
-        """Reseed the prior and start a new Steerer and new telemetry means."""
-        self._prior.start_episode(seed)
-        self._steerer = self._build(dataclasses.replace(self._config, seed=seed))
-        self._totals[:] = 0.0
-        self._ticks = 0
-
-    def __call__(self, state: RobotState, goal: np.ndarray, time_s: float) -> np.ndarray:
-        """Return the Steerer's command; add its telemetry to the episode's sums."""
-        command, telemetry = self._steerer.step(state, goal, time_s)
-        self._totals += (telemetry.alpha, telemetry.kl_to_actor,
-                         float(np.mean(telemetry.actor_std)))
-        self._ticks += 1
-        return command
-
-    def telemetry_means(self) -> np.ndarray:
-        """Return the episode's means of ``TELEMETRY_FIELDS`` (zeros before the first tick)."""
-        return self._totals / max(self._ticks, 1)
+def telemetry_means(telemetry: Sequence[Telemetry]) -> np.ndarray:
+    """Return an episode's means of ``TELEMETRY_FIELDS`` (zeros for an episode of no tick)."""
+    if not telemetry:
+        return np.zeros(len(TELEMETRY_FIELDS))
+    return np.mean([(tick.alpha, tick.kl_to_actor, float(np.mean(tick.actor_std)))
+                    for tick in telemetry], axis=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -503,7 +487,7 @@ def _play_task(task: _Task) -> np.ndarray:
     scale = ActionScale(actor.action_low, actor.action_high)
     oracle = task.scenario.oracle(scale, config.priors.oracle_std)
     prior = build_prior(task.key.cell.prior or ORACLE, oracle, scale, config.priors)
-    policy = SteeredPolicy(actor, envelope_for(actor), task.key.rule, prior)
+    policy = steered_policy(actor, task.key.rule, prior)
     rows = []
     for row in task.scenario.play(policy, task.key.cell.shift_m, task.seed, config):
         rows.append((*row, *policy.telemetry_means()))

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Write the evaluation's results: ``results.md`` with its tables and two PNG plots.
 
@@ -12,12 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
 import pathlib
-import platform
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from poe_steer_lab.bench.machine import machine_facts
 from poe_steer_lab.eval.analysis import (findings, poe_kl_identity, Results, selector_rows,
                                          verdict_counts)
 from poe_steer_lab.eval.priors import Flavour, ORACLE, PriorKind
@@ -109,16 +122,6 @@ def report_sections(results: Results, out_dir: pathlib.Path, text: ReportText,
         _identity(results),
         _configuration(results, descriptions),
     ]
-
-
-def machine_facts() -> str:
-    """Return one line on the machine and the library versions."""
-    import mujoco
-    import torch
-
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python '
-            f'{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, '
-            f'mujoco {mujoco.__version__}')
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]],

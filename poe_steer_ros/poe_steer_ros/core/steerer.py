@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The Steerer: (observation, goal, time) -> safe command, in one call.
 
@@ -32,8 +46,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition, Rule,
-                                        WEIGHTED_RULES)
+from poe_steer_ros.core.compose import Composition, Rule, RULE_TRAITS, WEIGHTED_RULES
 from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, GaussianDomainError,
                                          squash_to_command, to_pre_squash)
 from poe_steer_ros.core.interfaces import Actor, BASE_X, BASE_Y, OutputKind, RobotState, Space
@@ -49,7 +62,7 @@ LOG_STD_MAX = 20.0
 """Largest pre-squash log-std composed; keeps precisions above zero."""
 _STD_MAX = math.exp(LOG_STD_MAX)
 _ALPHA_BELOW_ONE = 1.0 - 1e-12
-"""A kl ramp starting from prior_only (alpha 1, no finite beta) starts at this alpha."""
+"""A ramp from alpha 1 (prior_only) to a rule with no finite weight there (kl) starts here."""
 
 STATE_INDEPENDENT_STD_WARNING = (
     "The actor's std does not depend on the state (IQL- and PPO-style actors): the fusion "
@@ -101,6 +114,12 @@ class SteeringConfig:
     While stalled, the prior weight (alpha units) is raised to at least this (capped by the
     envelope's ``alpha_max``); 0 only flags the stall.
     """
+
+    @property
+    def weight(self) -> float:
+        """Return the rule's own weight: alpha, or beta for kl; 0 for rules without one."""
+        name = RULE_TRAITS[self.rule].weight_name
+        return 0.0 if name is None else float(getattr(self, name))
 
     def __post_init__(self) -> None:
         """Coerce enums and numbers and check ranges; raise ValueError naming the field."""
@@ -161,17 +180,6 @@ def _parameter_value(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
-
-
-def _alpha_equivalent(config: SteeringConfig) -> float:
-    """Return the prior weight in alpha units: 0 frozen, alpha, beta / (1 + beta), 1 prior_only."""
-    if config.rule is Rule.FROZEN:
-        return 0.0
-    if config.rule is Rule.PRIOR_ONLY:
-        return 1.0
-    if config.rule is Rule.KL:
-        return beta_to_alpha(config.beta)
-    return config.alpha
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,7 +268,8 @@ class _Schedule:
 
     def alpha_at(self, now_s: float) -> float:
         """Return the prior weight in force at ``now_s``, in alpha units (not yet capped)."""
-        target = _alpha_equivalent(self.config)
+        config = self.config
+        target = RULE_TRAITS[config.rule].to_alpha(config.weight)
         if not self._ramping(now_s):
             return target
         progress = max(now_s - self.ramp_start_s, 0.0) / self.config.alpha_ramp_s
@@ -268,15 +277,15 @@ class _Schedule:
 
     def weight_at(self, now_s: float) -> float:
         """Return the rule's own weight (alpha, or beta for kl) in force at ``now_s``."""
-        config = self.config
         if self._ramping(now_s):
-            return _weight_from_alpha(config.rule, self.alpha_at(now_s))
-        return config.beta if config.rule is Rule.KL else config.alpha
+            return _weight_from_alpha(self.config.rule, self.alpha_at(now_s))
+        return self.config.weight
 
 
 def _weight_from_alpha(rule: Rule, alpha: float) -> float:
-    """Express a prior weight given in alpha units in the rule's own units."""
-    return alpha_to_beta(min(alpha, _ALPHA_BELOW_ONE)) if rule is Rule.KL else alpha
+    """Express a prior weight given in alpha units in the rule's own units, finite."""
+    weight = RULE_TRAITS[rule].from_alpha(alpha)
+    return weight if math.isfinite(weight) else RULE_TRAITS[rule].from_alpha(_ALPHA_BELOW_ONE)
 
 
 class Steerer:
@@ -451,7 +460,7 @@ class Steerer:
         now = self._times(now_s)
         if self._safe_since is None:
             self._safe_since = now
-        if kind is Fallback.HOLD and self._hold_expired(now):
+        if kind is Fallback.HOLD and self._hold_expired(now, self._safe_since):
             kind = Fallback.ZERO
         command = self._envelope.zero_command() if kind is Fallback.ZERO else self._sent
         self._sent, self._sent_at = command, now
@@ -463,12 +472,11 @@ class Steerer:
         return (math.nan if now_s is None else float(now_s),
                 math.nan if steady is None else steady())
 
-    def _hold_expired(self, now: tuple[float, float]) -> bool:
+    def _hold_expired(self, now: tuple[float, float], start: tuple[float, float]) -> bool:
         """Return whether the current run of safe commands lasted ``hold_max_s`` or longer."""
         longest = self._envelope.hold_max_s
         if longest == math.inf:
             return False
-        start = self._safe_since
         lasted = [now[index] - start[index] for index in (0, 1)
                   if math.isfinite(now[index] - start[index])]
         # Either clock may have jumped back; a spell neither clock can measure counts as over.
@@ -521,15 +529,14 @@ class Steerer:
             command = self._fallback(actor.mean)
         command, clamped, held = self._guard(command, now_s)
         fallback_used = fallback_used or held
-        alpha_used = beta_to_alpha(selection.weight) if rule is Rule.KL else (
-            1.0 if rule is Rule.PRIOR_ONLY else selection.weight)
+        traits = RULE_TRAITS[rule]
         return command.copy(), Telemetry(
             rule=config.rule, actor_mean=actor.mean, actor_std=actor.std,
             prior_mean=None if prior is None else prior.mean,
             prior_std=None if prior is None else prior.std,
             composed_mean=composed.mean, composed_std=composed.std,
-            prior_weight=composition.prior_weight, alpha=alpha_used,
-            beta=selection.weight if rule is Rule.KL else alpha_to_beta(alpha_used),
+            prior_weight=composition.prior_weight, alpha=traits.to_alpha(selection.weight),
+            beta=traits.to_beta(selection.weight),
             kl_to_actor=float(selection.kl), budget_binding=bool(selection.binding),
             prior_active=prior is not None,
             fallback_used=fallback_used, clamped=clamped, stalled=stalled,

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Conversions between ROS messages and the core's plain numbers, in one place.
 
@@ -219,7 +233,7 @@ def time_to_seconds(stamp: Time) -> float:
     """
     if stamp.nanosec >= 1_000_000_000:
         raise MessageError(f'time nanosec {stamp.nanosec} is not below 1e9')
-    return stamp.sec + stamp.nanosec * 1e-9
+    return float(stamp.sec + stamp.nanosec * 1e-9)
 
 
 def seconds_to_time(seconds: float) -> Time:
@@ -267,7 +281,8 @@ def goal_prior_to_gaussian(message: GoalPrior,
     return mean, std, spaces[message.space], weight
 
 
-def fill_command(message: object, command: Sequence[float], action_names: Sequence[str]) -> None:
+def fill_command(message: object, command: Sequence[float] | np.ndarray,
+                 action_names: Sequence[str]) -> None:
     """Write a command vector into a preallocated command message."""
     if isinstance(message, (Twist, TwistStamped)):
         twist = message.twist if isinstance(message, TwistStamped) else message

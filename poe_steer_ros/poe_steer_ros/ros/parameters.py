@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The steering node's parameters, declared from one table.
 
@@ -16,10 +30,11 @@ import math
 from typing import Any, Iterable, Mapping
 
 from poe_steer_ros.core.actor import DEVICES
+from poe_steer_ros.core.compose import Rule
 from poe_steer_ros.core.manifest import ModelFormat
 from poe_steer_ros.core.priors import PRIOR_STD_MIN, PriorType
 from poe_steer_ros.core.safety import Fallback
-from poe_steer_ros.core.steerer import ActionMode, Rule, SteeringConfig
+from poe_steer_ros.core.steerer import ActionMode, SteeringConfig
 from poe_steer_ros.ros.adapters import CommandType, StateType
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
@@ -55,10 +70,11 @@ STAMP_TOLERANCE_MAX_S = 10.0
 """Largest stamp tolerance any parameter file may set, s."""
 """ROS names of SteeringConfig's top-level weight fields: ``steering.alpha`` -> ``alpha``."""
 
-_TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
-          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
-_ARRAY_TYPES = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
-                str: ParameterType.PARAMETER_STRING_ARRAY}
+_TYPES: dict[type, int] = {
+    bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
+    float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
+_ARRAY_TYPES: dict[type, int] = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
+                                 str: ParameterType.PARAMETER_STRING_ARRAY}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +109,7 @@ class ParameterSpec:
         if self.low is not None and isinstance(self.default, float):
             descriptor.floating_point_range = [FloatingPointRange(
                 from_value=self.low, to_value=self.high, step=0.0)]
-        elif self.low is not None and isinstance(self.default, int):
+        elif self.low is not None and self.high is not None and isinstance(self.default, int):
             descriptor.integer_range = [IntegerRange(
                 from_value=int(self.low), to_value=int(self.high), step=1)]
         return descriptor

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The steering node ``poe_steer``: state and goals in, steered commands out.
 
@@ -185,7 +199,7 @@ class SteeringLogic:
         self._actor_latencies: collections.deque[float] = collections.deque(maxlen=1000)
         self._tick_work: collections.deque[float] = collections.deque(maxlen=1000)
         """Duration of each tick, s: conversion, steering, command and status publishing."""
-        self._counters = collections.Counter()
+        self._counters: collections.Counter[str] = collections.Counter()
 
         overrides = QoSOverridingOptions.with_default_policies()
         self._command_publisher = self.create_publisher(
@@ -327,7 +341,8 @@ class SteeringLogic:
         if not path:
             return None
         import torch  # only a learned prior needs torch here
-        return LearnedPrior(torch.jit.load(str(resolve_manifest(path)), map_location='cpu'))
+        return LearnedPrior(torch.jit.load(  # type: ignore[no-untyped-call]
+            str(resolve_manifest(path)), map_location='cpu'))
 
     # Parameters ---------------------------------------------------------------------------
 
@@ -409,7 +424,7 @@ class SteeringLogic:
             else:
                 self.get_logger().info(f'{change} accepted: unchanged')
 
-    def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+    def _validate_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
         """Accept a set of parameters only if the resulting steering settings are valid."""
         candidate = dict(self._values)
         try:
@@ -435,7 +450,7 @@ class SteeringLogic:
             return SetParametersResult(successful=False, reason=str(error))
         return SetParametersResult(successful=True)
 
-    def _apply_parameters(self, parameters: list[Parameter]) -> None:
+    def _apply_parameters(self, parameters: list[Parameter[Any]]) -> None:
         """Record accepted values; the next tick swaps the steering config in atomically."""
         for parameter in parameters:
             self._values[parameter.name] = _listed(parameter.value)
@@ -469,7 +484,8 @@ class SteeringLogic:
                                  if self._state_type is adapters.StateType.ARRAY else None)
             header = getattr(message, 'header', None)
             stamped = header is not None and (header.stamp.sec or header.stamp.nanosec)
-            stamp_s = adapters.time_to_seconds(header.stamp) if stamped else None
+            stamp_s = (adapters.time_to_seconds(header.stamp)
+                       if stamped and header is not None else None)
         except adapters.MessageError as error:
             self._counters['states_rejected'] += 1
             self._state_rejection = str(error)
@@ -565,7 +581,7 @@ class SteeringLogic:
                 command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
                 detail = str(error)
         self._counters['stale_ticks'] += stale
-        self._publish_command(command, state.stamp if telemetry is not None else None)
+        self._publish_command(command, None if telemetry is None or state is None else state.stamp)
         if self._status_due(now_s, telemetry):
             self._publish_status(command, telemetry, state, state_age_s, stale_inputs, detail,
                                  tick_start)
