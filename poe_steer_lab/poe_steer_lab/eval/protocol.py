@@ -50,13 +50,13 @@ import numpy as np
 from poe_steer_lab.eval.priors import (build_prior, EvalPrior, ExpertPrior, Flavour, ORACLE,
                                        OraclePrior, PriorKind, PriorSettings, PriorSpec, RANDOM)
 from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
-from poe_steer_lab.offline.rollout import run_episode
+from poe_steer_lab.offline.rollout import run_episode, SteererPolicy
 from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
-from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
+from poe_steer_ros.core.steerer import ActionMode, SteeringConfig, Telemetry
 from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 import tqdm
@@ -375,12 +375,12 @@ class Scenario(Protocol):
         """Return the oracle prior of this task (std in normalised-action units)."""
         ...
 
-    def play(self, policy: SteeredPolicy, shift: float, seed: int,
+    def play(self, policy: SteererPolicy, shift: float, seed: int,
              config: EvalConfig) -> list[tuple[float, ...]]:
         """
         Play the episodes of one (shift, seed), the same for every actor, prior and rule.
 
-        :returns: per episode the fields of ``EPISODE_FIELDS`` before the telemetry.
+        :returns: per episode the fields of ``EPISODE_FIELDS``.
         """
         ...
 
@@ -393,7 +393,7 @@ class DiffDriveScenario:
         """Return the expert planner of the default world."""
         return _diff_drive_oracle(tuple(scale.low), tuple(scale.high), std)
 
-    def play(self, policy: SteeredPolicy, shift: float, seed: int,
+    def play(self, policy: SteererPolicy, shift: float, seed: int,
              config: EvalConfig) -> list[tuple[float, ...]]:
         """Play the planned episodes in the diff-drive world."""
         env = _diff_drive_env(config.max_episode_s)
@@ -403,7 +403,7 @@ class DiffDriveScenario:
             record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
             start_distance = math.hypot(*(record.goal - record.states[0, :2]))
             rows.append((record.episode_return, record.success, record.collisions > 0,
-                         record.steps, start_distance))
+                         record.steps, start_distance, *telemetry_means(policy.telemetry)))
         return rows
 
 
@@ -488,9 +488,7 @@ def _play_task(task: _Task) -> np.ndarray:
     oracle = task.scenario.oracle(scale, config.priors.oracle_std)
     prior = build_prior(task.key.cell.prior or ORACLE, oracle, scale, config.priors)
     policy = steered_policy(actor, task.key.rule, prior)
-    rows = []
-    for row in task.scenario.play(policy, task.key.cell.shift_m, task.seed, config):
-        rows.append((*row, *policy.telemetry_means()))
+    rows = task.scenario.play(policy, task.key.cell.shift_m, task.seed, config)
     return np.array(rows, dtype=np.float64)
 
 

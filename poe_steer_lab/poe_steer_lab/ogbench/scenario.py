@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 from poe_steer_lab.eval.priors import ExpertPrior
-from poe_steer_lab.eval.protocol import EvalConfig, SteeredPolicy
+from poe_steer_lab.eval.protocol import EvalConfig, telemetry_means
+from poe_steer_lab.offline.rollout import SteererPolicy
 from poe_steer_lab.ogbench.maze import make_env, MazeGrid
 from poe_steer_ros.core.gaussian import ActionScale
 from poe_steer_ros.core.interfaces import array_key, RobotState
@@ -79,9 +80,9 @@ class PointMazeScenario:
         grid = _grid(self.maze)
         return ExpertPrior(lambda state, goal: grid.direction(position(state), goal), scale, std)
 
-    def play(self, policy: SteeredPolicy, shift: float, seed: int,
+    def play(self, policy: SteererPolicy, shift: float, seed: int,
              config: EvalConfig) -> list[tuple[float, ...]]:
-        """Play task ``int(shift)``'s episodes; rows: return, success, 0, steps, distance."""
+        """Play task ``int(shift)``'s episodes: the fields of ``EPISODE_FIELDS`` per episode."""
         env, task = _env(self.maze), int(shift)
         rows = []
         for episode_seed in episode_seeds(seed, task, config.episodes_per_seed):
@@ -98,5 +99,6 @@ class PointMazeScenario:
                 success = info['success']
                 episode_return += success - 1.0
                 steps += 1
-            rows.append((episode_return, success, 0.0, steps, start_distance))
+            rows.append((episode_return, success, 0.0, steps, start_distance,
+                         *telemetry_means(policy.telemetry)))
         return rows

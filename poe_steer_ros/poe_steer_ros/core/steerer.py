@@ -613,7 +613,7 @@ class Steerer:
     def _capped(self, rule: Rule, weight: float) -> float:
         """Return the rule's weight capped by the envelope's ``alpha_max``."""
         alpha_max = self._envelope.alpha_max
-        return min(weight, alpha_to_beta(alpha_max) if rule is Rule.KL else alpha_max)
+        return min(weight, RULE_TRAITS[rule].from_alpha(alpha_max))
 
     def _pre_squash_prior(self, gaussian: DiagGaussian) -> DiagGaussian:
         """Clip a command-space mean to the envelope, map to pre-squash, clip the std."""
