@@ -94,7 +94,7 @@ def report_text(maze: str, goal_order: Sequence[int], max_steps: int) -> ReportT
         episode=("Return of an episode = OGBench's single-task return of the evaluated task: "
                  'reward success - 1 per step, so minus the steps taken before reaching the '
                  f'goal (within 1 unit); an episode ends at the goal or after {max_steps} '
-                 'steps (-1000 without success). Success = goal reached.'),
+                 f'steps (-{max_steps} without success). Success = goal reached.'),
         oracle=("OGBench's navigation oracle without its noise: the unit step toward the "
                 'centre of the next cell on a BFS shortest path to the deployment goal'),
         units='actions lie in [-1, 1]^2, so noise and stds are in action units',
