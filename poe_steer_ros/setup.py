@@ -36,6 +36,7 @@ setup(
     entry_points={
         'console_scripts': [
             'steer_node = poe_steer_ros.ros.stop:steer_node',
+            'steer_lifecycle_node = poe_steer_ros.ros.stop:steer_lifecycle_node',
             'poe-steer = poe_steer_ros.cli:main',
         ],
     },

@@ -4,8 +4,13 @@
 #   kilted: .venv (requirements.txt: Kilted, numpy 2), build/ install/ log/
 #   jazzy:  .venv-jazzy (requirements-jazzy.txt: Jazzy, numpy 1.26, then the robot route's
 #           pip step, then requirements-dev.txt), build-jazzy/ install-jazzy/ log-jazzy/
-# Idempotent: pip runs only when the requirement files changed, and colcon only rebuilds what
-# changed. Nothing is written outside the repository.
+# Then, when ../shared/ros2-tools (upstream ros2cli, launch, launch_ros) is beside the repository
+# and no apt ROS 2 provides them, the real `ros2` CLI and `launch` for the distribution's venv:
+#   kilted: rolling sources -> build/ros2-tools-rolling;  jazzy: jazzy sources -> build/ros2-tools-jazzy
+# which scripts/env.sh sources and the tool tests need (without them those tests skip).
+# Idempotent: pip runs only when the requirement files changed, colcon only rebuilds what
+# changed, and the tools build once per (venv, sources). Nothing is written outside the
+# repository.
 #
 #   scripts/bootstrap.sh setup [DISTRO...]   # venv + pinned packages (default: kilted)
 #   scripts/bootstrap.sh build [DISTRO...]   # setup, then colcon build (default: kilted)
@@ -129,6 +134,33 @@ build_workspace() (
       -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF
 )
 
+# The upstream tool sources for a distribution's wheels (scripts/env.sh maps them the same way).
+tools_of() { if [ "$1" = kilted ]; then echo rolling; else echo "$1"; fi; }
+
+# build_ros2_tools VENV SOURCES: the upstream ros2cli/launch/launch_ros sources SOURCES
+# (rolling for the Kilted wheels, jazzy for the Jazzy ones) built against VENV's ROS 2 into
+# build/ros2-tools-SOURCES; scripts/env.sh sources it. Skipped where an apt ROS 2 has the tools
+# or the sources are absent (the tool tests then skip with that reason).
+build_ros2_tools() {
+  local venv=$1 sources=$2 tools=${ROS2_TOOLS_SOURCES:-$ROOT/../shared/ros2-tools}
+  if command -v ros2 >/dev/null && [ ! -f "$ROOT/build/ros2-tools-$sources/setup.bash" ]; then
+    log "ros2 is installed ($(command -v ros2)): no tools overlay needed"
+    return 0
+  fi
+  if [ ! -x "$tools/build.sh" ]; then
+    log "no ../shared/ros2-tools: the ros2 CLI and launch tests will skip"
+    return 0
+  fi
+  (
+    set +u
+    # shellcheck source=/dev/null
+    . "$venv/bin/activate"
+    export AMENT_PREFIX_PATH="$venv"
+    ROS2_TOOLS_CMAKE_ARGS="-DCMAKE_PROJECT_INCLUDE=$ROOT/cmake/ros_wheels_path_fix.cmake" \
+      "$tools/build.sh" "$ROOT/build/ros2-tools-$sources" "$sources"
+  )
+}
+
 step=${1:-build}
 shift || true
 distros=("$@")
@@ -138,7 +170,8 @@ for distro in "${distros[@]}"; do
   requirement_files "$distro" >/dev/null
   case "$step" in
     setup) setup_venv "$(venv_of "$distro")" "$distro" ;;
-    build) setup_venv "$(venv_of "$distro")" "$distro"; build_workspace "$(venv_of "$distro")" "$distro" ;;
+    build) setup_venv "$(venv_of "$distro")" "$distro"; build_workspace "$(venv_of "$distro")" "$distro"
+           build_ros2_tools "$(venv_of "$distro")" "$(tools_of "$distro")" ;;
     *) log "usage: $0 [setup|build] [${DISTROS[*]}]..."; exit 2 ;;
   esac
 done

@@ -7,3 +7,5 @@ import os
 # node processes inherit both variables.
 os.environ.setdefault('ROS_DOMAIN_ID', str(1 + os.getpid() % 100))
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+
+from ros2_tools import ros2_daemon  # noqa: E402,F401  (fixture of the ros2 tool tests)

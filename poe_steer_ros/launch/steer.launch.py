@@ -2,10 +2,13 @@
 Start the steering node on a robot.
 
     ros2 launch poe_steer_ros steer.launch.py [params_file:=...] [namespace:=...]
-        [use_sim_time:=true] [actor_manifest:=/path/to/actor.yaml] [fastdds_profile:=...]
+        [use_sim_time:=true] [actor_manifest:=/path/to/actor.yaml] [fastdds_profile:=none]
+        [managed:=true]
 
-The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml)
-and is remapped for a mobile base: it reads ``odom`` and writes ``cmd_vel``.
+The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml;
+a file that does not exist stops the launch) and is remapped for a mobile base: it reads
+``odom`` and writes ``cmd_vel``. ``managed:=true`` starts the lifecycle variant, which waits
+unconfigured for ``ros2 lifecycle set /poe_steer configure`` (and ``activate``) or a manager.
 """
 
 import os
@@ -14,11 +17,15 @@ from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
 
 PACKAGE = 'poe_steer_ros'
 EXECUTABLE = 'steer_node'
+MANAGED_EXECUTABLE = 'steer_lifecycle_node'
 NODE_NAME = 'poe_steer'
 DEFAULT_PARAMS_FILE = ('config', 'steer.yaml')
 """Relative to the package's share folder."""
 REMAPPINGS = [('state', 'odom'), ('command', 'cmd_vel')]
 """Mobile-base remaps; the tests start the node with exactly these."""
+NO_PROFILE = 'none'
+"""``fastdds_profile`` value that gives the node no profiles file (``ros2 launch`` refuses an
+empty argument value)."""
 
 
 def generate_launch_description():
@@ -32,21 +39,28 @@ def generate_launch_description():
     share = get_package_share_directory(PACKAGE)
 
     def steer_node(context) -> list:
+        params_file = LaunchConfiguration('params_file').perform(context)
+        if not os.path.isfile(params_file):
+            raise FileNotFoundError(f'params_file {params_file} does not exist: the node would '
+                                    'run without its safety limits; give an existing YAML file')
         use_sim_time = LaunchConfiguration('use_sim_time').perform(context) == 'true'
         overrides = {'use_sim_time': use_sim_time}
         manifest = LaunchConfiguration('actor_manifest').perform(context)
         if manifest:
             overrides['actor.manifest'] = manifest
         profile = LaunchConfiguration('fastdds_profile').perform(context)
-        return [Node(package=PACKAGE, executable=EXECUTABLE, name=NODE_NAME,
-                     namespace=LaunchConfiguration('namespace'), output='screen',
-                     parameters=[LaunchConfiguration('params_file'), overrides],
-                     remappings=REMAPPINGS, additional_env=discovery_environment(profile))]
+        managed = LaunchConfiguration('managed').perform(context) == 'true'
+        return [Node(package=PACKAGE, executable=MANAGED_EXECUTABLE if managed else EXECUTABLE,
+                     name=NODE_NAME, namespace=LaunchConfiguration('namespace'), output='screen',
+                     parameters=[params_file, overrides], remappings=REMAPPINGS,
+                     additional_env=discovery_environment(
+                         '' if profile == NO_PROFILE else profile))]
 
     return LaunchDescription([
         DeclareLaunchArgument('params_file',
                               default_value=os.path.join(share, *DEFAULT_PARAMS_FILE),
-                              description='YAML file with the steering node parameters'),
+                              description='YAML file with the steering node parameters (must '
+                                          'exist)'),
         DeclareLaunchArgument('namespace', default_value='',
                               description='Namespace of the steering node (e.g. a robot name)'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
@@ -58,7 +72,10 @@ def generate_launch_description():
         DeclareLaunchArgument('fastdds_profile',
                               default_value=os.path.join(share, *DISCOVERY_PROFILE),
                               description='Fast DDS profiles file for the node (longer discovery '
-                                          'announcements); empty, or a profiles file already '
-                                          'set in the environment, keeps that'),
+                                          f'announcements); {NO_PROFILE}: no file. A profiles '
+                                          'file already set in the environment wins'),
+        DeclareLaunchArgument('managed', default_value='false', choices=['true', 'false'],
+                              description='Start the lifecycle node: it steers only once '
+                                          'configured and activated (ros2 lifecycle set)'),
         OpaqueFunction(function=steer_node),
     ])

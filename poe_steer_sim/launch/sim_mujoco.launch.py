@@ -2,10 +2,12 @@
 Try the steering node in MuJoCo before touching hardware.
 
     ros2 launch poe_steer_sim sim_mujoco.launch.py [real_time_factor:=1.0] [params_file:=...]
+        [namespace:=robot1] [use_sim_time:=true] [managed:=false]
 
 Starts the MuJoCo simulator node (``odom``, ``cmd_vel``, ``joint_states``, ``/clock``) and
-includes steer.launch.py on simulated time, so the steering node is wired exactly as on a robot.
-Both nodes get the Fast DDS discovery profile (see ``poe_steer_ros.ros.discovery``).
+includes steer.launch.py, so the steering node is wired exactly as on a robot. ``namespace``
+and ``use_sim_time`` apply to both nodes (``/clock`` stays global); both get the Fast DDS
+discovery profile (see ``poe_steer_ros.ros.discovery``).
 """
 
 import os
@@ -38,13 +40,25 @@ def generate_launch_description():
         DeclareLaunchArgument('params_file',
                               default_value=os.path.join(steer_share, 'config', 'steer.yaml'),
                               description='YAML file with the steering node parameters'),
+        DeclareLaunchArgument('namespace', default_value='',
+                              description='Namespace of both nodes (e.g. a robot name)'),
+        DeclareLaunchArgument('use_sim_time', default_value='true', choices=['true', 'false'],
+                              description="Both nodes on the simulator's /clock (false: the "
+                                          'system clock)'),
+        DeclareLaunchArgument('managed', default_value='false', choices=['true', 'false'],
+                              description='Start the steering node as a lifecycle node'),
         Node(package=PACKAGE, executable=SIM_EXECUTABLE, name=SIM_NODE_NAME, output='screen',
+             namespace=LaunchConfiguration('namespace'),
              parameters=[os.path.join(share, *SIM_PARAMS_FILE),
                          {'real_time_factor': ParameterValue(
-                             LaunchConfiguration('real_time_factor'), value_type=float)}],
+                             LaunchConfiguration('real_time_factor'), value_type=float),
+                          'use_sim_time': ParameterValue(
+                              LaunchConfiguration('use_sim_time'), value_type=bool)}],
              additional_env=discovery_environment(os.path.join(steer_share, *DISCOVERY_PROFILE))),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(steer_share, 'launch', 'steer.launch.py')),
-            launch_arguments={'use_sim_time': 'true',
+            launch_arguments={'use_sim_time': LaunchConfiguration('use_sim_time'),
+                              'namespace': LaunchConfiguration('namespace'),
+                              'managed': LaunchConfiguration('managed'),
                               'params_file': LaunchConfiguration('params_file')}.items()),
     ])

@@ -1,5 +1,5 @@
 """
-The offline training pipeline of a goal-conditioned frozen actor (``poe-steer train``).
+The offline training pipeline of a goal-conditioned frozen actor (``poe-steer-lab train``).
 
 dataset (``offline.dataset``) -> d3rlpy CQL -> TorchScript ``(mean, log_std)`` + manifest with
 SHA-256 and provenance (``offline.export``) -> closed-loop evaluation of the exported file, loaded

@@ -169,7 +169,7 @@ class GaussianPair:
         xp = array_namespace(gap)
         with quiet_float_errors(xp):
             ratio = actor_var / (prior.std * prior.std)
-        self.precision_ratio: Array = xp.clip(ratio, max=kernels.RATIO_MAX)
+        self.precision_ratio: Array = xp.clip(ratio, None, kernels.RATIO_MAX)
         """``r = lam_G / lam_A`` per dimension (at most ``kernels.RATIO_MAX``)."""
         self.mean_gap: Array = gap
         """``mu_G - mu_A`` per dimension."""

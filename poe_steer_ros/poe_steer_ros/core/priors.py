@@ -106,6 +106,27 @@ class PriorConfig:
             raise ValueError(f'prior.joint_names must be unique, got {names!r}')
 
 
+def goal_problem(goal: Sequence[float], goal_dim: int, prior: PriorConfig) -> str:
+    """
+    Say why ``goal`` cannot steer an actor observing ``goal_dim`` goal values ('' if it can).
+
+    An empty goal is always valid: it means "no goal", and the safe command is sent.
+    """
+    if not len(goal):
+        return ''
+    if not all(math.isfinite(value) for value in goal):
+        return f'goal must be finite, got {list(goal)}'
+    if len(goal) < goal_dim:
+        return f'goal has {len(goal)} values, the actor observes {goal_dim}'
+    if prior.type is PriorType.POSE and len(goal) not in (2, 3):
+        return f'goal for prior.type pose is [x, y] or [x, y, yaw], got {len(goal)} values'
+    joints = prior.joint_names
+    if prior.type is PriorType.JOINT and len(goal) != len(joints):
+        return (f'goal for prior.type joint has one position per prior.joint_names '
+                f'({len(joints)}), got {len(goal)} values')
+    return ''
+
+
 def _enum_field(name: str, kind: type[enum.Enum], value: Any) -> Any:
     """Return ``kind(value)``; raise ValueError naming the field and the allowed values."""
     try:

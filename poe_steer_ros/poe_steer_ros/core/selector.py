@@ -199,7 +199,7 @@ def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
         done = done | (below & (kl_budget - kl <= 2.0 * margin))
         if bool(done.all()):
             break
-        target = xp.clip(kl_budget - margin, max=kl_budget * (1.0 - 2.0 * _EPS))
+        target = xp.clip(kl_budget - margin, None, kl_budget * (1.0 - 2.0 * _EPS))
         slope = where(slope > 0.0, slope, zeros + math.inf)
         weight = _next_weight(where, weight, kl, slope, target, lower, upper)
     return Selection(lower, kl_lower, lower < max_weight)

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Sequence
+from typing import Sequence, TYPE_CHECKING
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from nav_msgs.msg import Odometry
 import numpy as np
-from poe_steer_msgs.msg import GoalPrior
+from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.interfaces import (array_key, BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW,
                                            joint_position_key, joint_velocity_key, Space)
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
+
+if TYPE_CHECKING:  # the steerer (numba kernels) is not needed to convert messages
+    from poe_steer_ros.core.steerer import Telemetry
 
 
 class StateType(str, enum.Enum):
@@ -126,6 +129,40 @@ def check_finite_state(state: dict[str, float]) -> None:
     for key, value in state.items():
         if not math.isfinite(value):
             raise MessageError(f'state value {key} is {value}')
+
+
+def check_state(state: dict[str, float], required_keys: Sequence[str],
+                array_size: int | None = None) -> None:
+    """
+    Refuse a converted state the actor cannot use: non-finite, missing keys, wrong array size.
+
+    :param array_size: values an array state must have (None: not an array state).
+    :raises MessageError: saying what is wrong.
+    """
+    check_finite_state(state)
+    missing = [key for key in required_keys if key not in state]
+    if missing:
+        raise MessageError(f'state lacks {missing}')
+    if array_size is not None and len(state) != array_size:
+        raise MessageError(f'array state has {len(state)} values, the actor observes '
+                           f'{array_size}')
+
+
+def fill_status(status: SteeringStatus, telemetry: Telemetry) -> None:
+    """Copy what one steered tick did into ``status`` (plain lists, pre-squash space)."""
+    status.alpha, status.beta = telemetry.alpha, telemetry.beta
+    status.kl_to_actor = telemetry.kl_to_actor
+    status.prior_active = telemetry.prior_active
+    status.effective_prior_weight = telemetry.prior_weight.tolist()
+    status.actor_mean = telemetry.actor_mean.tolist()
+    status.actor_std = telemetry.actor_std.tolist()
+    if telemetry.prior_mean is not None:
+        status.prior_mean = telemetry.prior_mean.tolist()
+        status.prior_std = telemetry.prior_std.tolist()
+    status.composed_mean = telemetry.composed_mean.tolist()
+    status.composed_std = telemetry.composed_std.tolist()
+    status.fallback_used = telemetry.fallback_used
+    status.command_clamped = telemetry.clamped
 
 
 def pose_to_goal(message: PoseStamped, goal_dim: int) -> list[float]:

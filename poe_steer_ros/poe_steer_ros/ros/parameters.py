@@ -9,10 +9,14 @@ can widen what was certified).
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import enum
+import math
 from typing import Any, Iterable, Mapping
 
+from poe_steer_ros.core.actor import DEVICES
+from poe_steer_ros.core.manifest import ModelFormat
 from poe_steer_ros.core.priors import PRIOR_STD_MIN, PriorType
 from poe_steer_ros.core.safety import Fallback
 from poe_steer_ros.core.steerer import ActionMode, Rule, SteeringConfig
@@ -20,6 +24,7 @@ from poe_steer_ros.ros.adapters import CommandType, StateType
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
 from rclpy.parameter import Parameter
+import yaml
 
 
 class SafeCommand(str, enum.Enum):
@@ -38,23 +43,9 @@ class Trigger(str, enum.Enum):
     """Each arriving state message (lowest latency); the timer only watches for stale state."""
 
 
-class Device(str, enum.Enum):
-    """Where the actor runs (``actor.device``)."""
-
-    AUTO = 'auto'
-    CPU = 'cpu'
-    CUDA = 'cuda'
-
-
-class ActorFormat(str, enum.Enum):
-    """Which certified file of the actor's manifest runs (``actor.format``)."""
-
-    AUTO = 'auto'
-    """A format whose runtime can use the GPU when one is used, else ONNX on the CPU."""
-    TORCHSCRIPT = 'torchscript'
-    ONNX = 'onnx'
-    D3RLPY = 'd3rlpy'
-    STATE_DICT = 'state_dict'
+ACTOR_FORMATS = ('auto', *(model_format.value for model_format in ModelFormat))
+"""``actor.format``: auto runs a format whose runtime can use the GPU when one is used, else ONNX
+on the CPU; or one of the core's model formats."""
 
 
 STEERING_PREFIX = 'steering.'
@@ -80,7 +71,8 @@ class ParameterSpec:
     read_only: bool = False
     low: float | None = None
     high: float | None = None
-    choices: type[enum.Enum] | None = None
+    choices: type[enum.Enum] | tuple[str, ...] | None = None
+    """The allowed strings: an enum of the core or a tuple the core defines."""
     element: type = float
     """Element type of list parameters (their default may be empty)."""
 
@@ -95,7 +87,7 @@ class ParameterSpec:
         """Return the descriptor ``ros2 param describe`` shows: description, range, read-only."""
         description = self.description
         if self.choices is not None:
-            description += ' One of: ' + ', '.join(choice.value for choice in self.choices) + '.'
+            description += ' One of: ' + ', '.join(self.choice_values) + '.'
         descriptor = ParameterDescriptor(name=self.name, type=self.ros_type,
                                          description=description, read_only=self.read_only)
         if self.low is not None and isinstance(self.default, float):
@@ -106,11 +98,84 @@ class ParameterSpec:
                 from_value=int(self.low), to_value=int(self.high), step=1)]
         return descriptor
 
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        """Return the allowed strings of a choice parameter (empty: any)."""
+        if self.choices is None:
+            return ()
+        return tuple(getattr(choice, 'value', choice) for choice in self.choices)
+
     def check(self, value: Any) -> None:
         """Raise ValueError with a reason if ``value`` is not acceptable (beyond its ROS type)."""
-        if self.choices is not None and value not in {choice.value for choice in self.choices}:
-            raise ValueError(f'{self.name}: {value!r} is not one of '
-                             f'{[choice.value for choice in self.choices]}')
+        if self.choices is not None and value not in self.choice_values:
+            raise ValueError(f'{self.name} must be one of {", ".join(self.choice_values)}; '
+                             f'got {plain(value)}')
+
+    def coerce(self, parameter: Parameter) -> Parameter:
+        """
+        Return ``parameter`` with the type this parameter is declared with, or raise ValueError.
+
+        ``ros2 param set`` sends what YAML parses: ``1`` is an integer, ``[4, 1]`` an integer
+        array, ``[]`` a bool array and ``[4.0, 1]`` a string. Each of these is a sensible value
+        for a double or a goal, so it is converted; anything else is refused in plain words.
+        """
+        wanted = Parameter.Type(self.ros_type)
+        value = parameter.value
+        if parameter.type_ == wanted:
+            return parameter
+        if wanted == Parameter.Type.DOUBLE and parameter.type_ == Parameter.Type.INTEGER:
+            return Parameter(self.name, wanted, float(value))
+        if wanted in _ARRAY_ELEMENTS and parameter.type_ in _ARRAY_ELEMENTS and not len(value):
+            return Parameter(self.name, wanted, [])
+        if wanted == Parameter.Type.DOUBLE_ARRAY:
+            numbers = _yaml_list(value) if parameter.type_ == Parameter.Type.STRING else value
+            if parameter.type_ in (Parameter.Type.INTEGER_ARRAY, Parameter.Type.STRING) and \
+                    _all_numbers(numbers):
+                return Parameter(self.name, wanted, [float(number) for number in numbers])
+        raise ValueError(f'{self.name} expects {_TYPE_WORDS[wanted]}; got {plain(value)} '
+                         f'({_TYPE_WORDS.get(parameter.type_, parameter.type_.name.lower())})')
+
+
+_ARRAY_ELEMENTS = {Parameter.Type.BOOL_ARRAY, Parameter.Type.INTEGER_ARRAY,
+                   Parameter.Type.DOUBLE_ARRAY, Parameter.Type.STRING_ARRAY,
+                   Parameter.Type.BYTE_ARRAY}
+_TYPE_WORDS = {Parameter.Type.BOOL: 'true or false', Parameter.Type.INTEGER: 'a whole number',
+               Parameter.Type.DOUBLE: 'a number', Parameter.Type.STRING: 'a text',
+               Parameter.Type.BOOL_ARRAY: 'a list of true/false',
+               Parameter.Type.INTEGER_ARRAY: 'a list of whole numbers',
+               Parameter.Type.DOUBLE_ARRAY: 'a list of numbers',
+               Parameter.Type.STRING_ARRAY: 'a list of texts',
+               Parameter.Type.BYTE_ARRAY: 'a list of bytes'}
+
+
+def _yaml_list(text: str) -> Any:
+    """Return what YAML reads from ``text`` (None if it is not YAML)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+
+
+def _all_numbers(values: Any) -> bool:
+    return isinstance(values, (list, array.array)) and all(
+        isinstance(value, (int, float)) and not isinstance(value, bool) for value in values)
+
+
+def plain(value: Any) -> str:
+    """
+    Render a parameter value for a log line or a reason: ``[4, 1.5]``, ``0.7``, ``poe``.
+
+    Texts that are not printable on one line are quoted, so that no value can forge a log line.
+    """
+    if isinstance(value, (list, tuple, array.array)):
+        return '[' + ', '.join(plain(item) for item in value) + ']'
+    if isinstance(value, float):
+        return f'{value:g}' if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return value if value and value.isprintable() and value.strip() == value else repr(value)
+    if value is None:
+        return 'unset'
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 FLOAT_MAX = 1.0e9
@@ -173,12 +238,12 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
                   'refuses to start with any other. Empty: not pinned (a warning at start-up).',
                   read_only=True),
     ParameterSpec('actor.device', 'auto', 'Where the actor runs: CUDA when available, else CPU.',
-                  read_only=True, choices=Device),
+                  read_only=True, choices=DEVICES),
     ParameterSpec('actor.format', 'auto', 'Which file of the manifest runs when it certifies the '
                   'actor in several formats: auto runs one whose runtime can use the GPU when '
                   'actor.device allows and one is present, else ONNX on the CPU (about half the '
                   'TorchScript forward time for small networks); or name the format.',
-                  read_only=True, choices=ActorFormat),
+                  read_only=True, choices=ACTOR_FORMATS),
     ParameterSpec('actor.num_threads', 1, 'CPU threads of the actor forward pass.',
                   read_only=True, low=1, high=256),
     ParameterSpec('prior.model_file', '', 'TorchScript learned goal prior f(obs, goal) -> (mean, '
@@ -258,15 +323,30 @@ def steering_config(values: Mapping[str, Any],
 
 
 def declare(node: Any, specs: Iterable[ParameterSpec] = PARAMETERS) -> dict[str, Any]:
-    """Declare every parameter on ``node``; return their values (empty lists for unset arrays)."""
+    """
+    Declare every parameter on ``node`` with a value; return the values (lists for arrays).
+
+    rclpy infers a declared value's type from the value, and an empty list has none (it would be
+    a byte array), so array parameters without a value are declared by type and then given an
+    empty array of that type: a parameter left unset would make rclpy answer ``ros2 param
+    dump``'s batch request with nothing at all.
+    """
     values = {}
     for spec in specs:
         default = spec.default
-        initial = Parameter.Type(spec.ros_type) if default == [] or default == () else default
-        parameter = node.declare_parameter(spec.name, initial, spec.descriptor())
+        if default == [] or default == ():
+            parameter = node.declare_parameter(spec.name, Parameter.Type(spec.ros_type),
+                                               spec.descriptor())
+            if parameter.value is None:
+                # The one rclpy entry point that sets a typed value without the read-only check.
+                node._set_parameters_atomically_common(
+                    [Parameter(spec.name, Parameter.Type(spec.ros_type), [])],
+                    {spec.name: node.describe_parameter(spec.name)})
+                parameter = node.get_parameter(spec.name)
+        else:
+            parameter = node.declare_parameter(spec.name, default, spec.descriptor())
         values[spec.name] = list(parameter.value) if isinstance(
-            parameter.value, (list, tuple)) else (
-            [] if parameter.value is None else parameter.value)
+            parameter.value, (list, tuple, array.array)) else parameter.value
     return values
 
 

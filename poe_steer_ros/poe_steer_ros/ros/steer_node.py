@@ -1,10 +1,16 @@
 """
 The steering node ``poe_steer``: state and goals in, steered commands out.
 
-One class owns the ROS side only: parameters, subscriptions, publishers, timers and QoS.
-Everything numeric happens in ``core.steerer.Steerer``, called once per control tick with the
-latest state; messages are converted in ``ros.adapters``. Callbacks store what arrived and
+One class of logic owns the ROS side only: parameters, subscriptions, publishers, timers and
+QoS. Everything numeric happens in ``core.steerer.Steerer``, called once per control tick with
+the latest state; messages are converted in ``ros.adapters``. Callbacks store what arrived and
 return; the control timer does the work.
+
+Two fronts share that logic: ``SteerNode`` (``steer_node``), a plain node that loads its actor
+and steers as soon as it starts, and ``ManagedSteerNode`` (``steer_lifecycle_node``), a
+lifecycle node whose transitions a lifecycle manager or ``ros2 lifecycle set`` drives:
+configure loads, verifies and warms up the actor; activate starts commanding; deactivate sends
+the safe command and stops; cleanup releases the actor; shutdown does both.
 """
 
 from __future__ import annotations
@@ -24,19 +30,21 @@ from geometry_msgs.msg import PoseStamped
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
-from poe_steer_ros.core.priors import LearnedPrior, PriorType
+from poe_steer_ros.core.priors import goal_problem, LearnedPrior
 from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_ros.ros import adapters
 from poe_steer_ros.ros.node_main import run_node, StartupError
-from poe_steer_ros.ros.parameters import declare, SPECS, steering_config, Trigger
+from poe_steer_ros.ros.parameters import declare, plain, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
 from rclpy.duration import Duration
 from rclpy.exceptions import ParameterNotDeclaredException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data, QoSProfile
 from rclpy.qos_overriding_options import QoSOverridingOptions
+from std_srvs import srv
 
 NODE_NAME = 'poe_steer'
 PACKAGE = 'poe_steer_ros'
@@ -46,6 +54,9 @@ DIAGNOSTICS_PERIOD_S = 1.0
 MISSED_DEADLINE_FACTOR = 1.5
 """A tick that starts this many periods after the previous one counts as a missed deadline."""
 LOG_THROTTLE_S = 2.0
+NO_STATE_WARNING_S = 3.0
+"""Steady-clock seconds after activation before missing or stopped state is warned about."""
+NO_STATE_THROTTLE_S = 10.0
 SHUTDOWN_ACK_TIMEOUT_S = 3.0
 """
 Longest wait at shutdown for every subscriber to acknowledge the zero command, s: a lost sample
@@ -110,12 +121,26 @@ def narrowed_bounds(actor_low: np.ndarray, actor_high: np.ndarray, limits_low: S
     return low, high
 
 
-class SteerNode(Node):
-    """Steers a frozen actor toward goals given through parameters, RViz or goal priors."""
+class SteeringLogic:
+    """
+    Steers a frozen actor toward goals given through parameters, RViz or goal priors.
 
-    def __init__(self, **node_options: Any) -> None:
-        super().__init__(NODE_NAME, **node_options)
+    The logic of both node fronts: it uses only the node API that ``Node`` and ``LifecycleNode``
+    share, so a front picks when to declare, configure, start and stop commanding, and release.
+    """
+
+    def _declare_parameters(self) -> None:
+        """Declare every parameter and hook the set callbacks; nothing is loaded yet."""
         self._values = declare(self)
+        self._steerer: Steerer | None = None
+        self._commanding = False
+        self._commanding_since = 0.0
+        self._entities: list[Any] = []
+        self.add_on_set_parameters_callback(self._validate_parameters)
+        self.add_post_set_parameters_callback(self._apply_parameters)
+
+    def _configure(self) -> None:
+        """Load, verify and warm up the actor; build the steerer and every ROS entity."""
         self._actor = TimedActor(self._load_actor())
         self._action_names = list(self._actor.manifest.action.names)
         self._state_type = adapters.StateType(self._values['state.type'])
@@ -132,7 +157,7 @@ class SteerNode(Node):
                                     steady_clock=time.monotonic)
         except ValueError as error:
             raise StartupError(f'steering settings do not fit the actor: {error}') from None
-        problem = self._goal_problem(self._values['goal'], self._steerer.config)
+        problem = self._goal_problem(self._values['goal'], self._steerer.config.prior)
         if problem:
             raise StartupError(problem)
         if self._steerer.std_warning:
@@ -158,23 +183,26 @@ class SteerNode(Node):
             qos_overriding_options=overrides)
         self._status_publisher = self.create_publisher(SteeringStatus, '~/status', 10)
         self._diagnostics_publisher = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self.create_subscription(adapters.STATE_MESSAGES[self._state_type], 'state',
-                                 self._on_state, qos_profile_sensor_data,
-                                 qos_overriding_options=overrides)
-        self.create_subscription(PoseStamped, 'goal_pose', self._on_goal_pose, QoSProfile(depth=1),
-                                 qos_overriding_options=overrides)
-        self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior, QoSProfile(depth=1),
-                                 qos_overriding_options=overrides)
-        self.add_on_set_parameters_callback(self._validate_parameters)
-        self.add_post_set_parameters_callback(self._apply_parameters)
+        self._state_subscription = self.create_subscription(
+            adapters.STATE_MESSAGES[self._state_type], 'state', self._on_state,
+            qos_profile_sensor_data, qos_overriding_options=overrides)
+        self._entities = [
+            self._command_publisher, self._status_publisher, self._diagnostics_publisher,
+            self._state_subscription,
+            self.create_subscription(PoseStamped, 'goal_pose', self._on_goal_pose,
+                                     QoSProfile(depth=1), qos_overriding_options=overrides),
+            self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior,
+                                     QoSProfile(depth=1), qos_overriding_options=overrides),
+            self.create_service(srv.Trigger, '~/clear_goal', self._on_clear_goal)]
         self._period_s = 1.0 / self._values['control.rate_hz']
         max_status_rate_hz = self._values['status.max_rate_hz']
         self._status_period_s = 1.0 / max_status_rate_hz if max_status_rate_hz > 0.0 else 0.0
         self._last_status_s = -math.inf
         self._tick_on_state = self._values['control.trigger'] == Trigger.STATE.value
-        self.create_timer(self._period_s,
-                          self._on_watchdog if self._tick_on_state else self._on_tick)
-        self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)
+        self._entities += [
+            self.create_timer(self._period_s,
+                              self._on_watchdog if self._tick_on_state else self._on_tick),
+            self.create_timer(DIAGNOSTICS_PERIOD_S, self._publish_diagnostics)]
         warmup = self._actor.warmup_latency_s
         self.get_logger().info(
             f'actor {self._actor.manifest.model_path.name} ({self._actor.manifest.format.value}) '
@@ -182,6 +210,43 @@ class SteerNode(Node):
             f'on {self._actor.device}, warm-up median '
             f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
             f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}')
+
+    def _start_commanding(self) -> None:
+        """Steer from the next tick on."""
+        self._commanding = True
+        self._commanding_since = time.monotonic()
+        self.get_logger().info(f'commanding on {self._command_publisher.topic_name}, state '
+                               f'from {self._state_subscription.topic_name}')
+
+    def _stop_commanding(self, why: str) -> None:
+        """
+        Send the zero command, see it delivered, and stop commanding (no-op if not commanding).
+
+        Zero whatever ``control.safe_command`` says: a held command would stay on the wire.
+        The node waits up to ``SHUTDOWN_ACK_TIMEOUT_S`` until every reliable subscriber has
+        acknowledged it (best-effort ones cannot acknowledge).
+        """
+        if not self._commanding:
+            return
+        self._commanding = False
+        self._publish_command(self._steerer.safe_command('zero', self._now_s()))
+        delivered = self._command_publisher.wait_for_all_acked(
+            Duration(nanoseconds=int(SHUTDOWN_ACK_TIMEOUT_S * 1e9)))
+        if delivered:
+            self.get_logger().info(f'{why}; zero command sent and acknowledged')
+        else:
+            self.get_logger().warning(f'{why}; zero command sent, not acknowledged by every '
+                                      f'subscriber within {SHUTDOWN_ACK_TIMEOUT_S:g} s')
+
+    def _release(self) -> None:
+        """Destroy every entity ``_configure`` created and drop the actor."""
+        destroy = {'Publisher': self.destroy_publisher, 'Subscription': self.destroy_subscription,
+                   'Service': self.destroy_service, 'Timer': self.destroy_timer}
+        for entity in self._entities:
+            destroy[type(entity).__name__](entity)
+        self._entities = []
+        self._steerer = None
+        self._actor = None
 
     # Start-up -----------------------------------------------------------------------------
 
@@ -233,17 +298,57 @@ class SteerNode(Node):
     # Parameters ---------------------------------------------------------------------------
 
     def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
-        """Set parameters as rclpy does, logging every attempt with old and new value."""
-        old = {parameter.name: self._values.get(parameter.name) for parameter in parameter_list}
+        """
+        Set parameters as rclpy does, after converting what ``ros2 param set`` sends.
+
+        Values are converted to the declared type where the meaning is plain (an integer for a
+        double, ``[]`` of any type for an empty list; ``ParameterSpec.coerce``). Values equal to
+        the current ones change nothing and are accepted without a call into rclpy, so loading
+        a dumped parameter file passes its read-only values without a warning. Every attempt
+        is logged with old and new value (the audit trail), unchanged ones as such.
+        """
+        old = {parameter.name: self._current_value(parameter.name)
+               for parameter in parameter_list}
         try:
-            result = super().set_parameters_atomically(parameter_list)
+            parameters = [self._coerced(parameter, old[parameter.name])
+                          for parameter in parameter_list]
+        except ValueError as error:
+            result = SetParametersResult(successful=False, reason=str(error))
+            self._log_attempts(parameter_list, old, result)
+            return result
+        changed = [parameter for parameter in parameters
+                   if not self.has_parameter(parameter.name)
+                   or not _same(parameter.value, old[parameter.name])]
+        if len({parameter.name for parameter in parameters}) < len(parameters):
+            changed = parameters  # a name given twice: rclpy applies the last one, as logged
+        try:
+            result = super().set_parameters_atomically(changed) if changed else \
+                SetParametersResult(successful=True)
         except ParameterNotDeclaredException:
             # rclpy refuses the whole set before any callback runs: log it like any rejection.
-            self._log_attempts(parameter_list, old, SetParametersResult(
+            self._log_attempts(parameters, old, SetParametersResult(
                 successful=False, reason='not a parameter of this node'))
             raise
-        self._log_attempts(parameter_list, old, result)
+        self._log_attempts(parameters, old, result)
         return result
+
+    def _current_value(self, name: str) -> Any:
+        """Return the parameter's value (lists as lists), or None if it is not declared."""
+        if name in self._values:
+            return self._values[name]
+        return self.get_parameter(name).value if self.has_parameter(name) else None
+
+    @staticmethod
+    def _coerced(parameter: Parameter, old: Any) -> Parameter:
+        """Return ``parameter`` converted to its declared type; ValueError in plain words."""
+        spec = SPECS.get(parameter.name)
+        if spec is None:
+            return parameter
+        parameter = spec.coerce(parameter)
+        if spec.read_only and not _same(parameter.value, old):
+            raise ValueError(f'{spec.name} is read-only: it is set at launch (params_file) and '
+                             f'stays {plain(old)} until a restart')
+        return parameter
 
     def _log_attempts(self, parameter_list: list[Parameter], old: dict[str, Any],
                       result: SetParametersResult) -> None:
@@ -263,10 +368,12 @@ class SteerNode(Node):
             if last[parameter.name] != index:
                 self.get_logger().warning(f'{change} superseded by a later value in the same '
                                           'request: not applied')
-            elif result.successful:
+            elif not result.successful:
+                self.get_logger().warning(f'{change} rejected: {result.reason}')
+            elif not _same(parameter.value, old[parameter.name]):
                 self.get_logger().info(f'{change} accepted')
             else:
-                self.get_logger().warning(f'{change} rejected: {result.reason}')
+                self.get_logger().info(f'{change} accepted: unchanged')
 
     def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
         """Accept a set of parameters only if the resulting steering settings are valid."""
@@ -274,20 +381,22 @@ class SteerNode(Node):
         try:
             for parameter in parameters:
                 spec = SPECS.get(parameter.name)
+                if spec is None and not self.has_parameter(parameter.name):
+                    continue  # rclpy declaring its own (QoS overrides of the entities made)
                 if spec is None:
                     raise ValueError(f'{parameter.name} is not a runtime setting of this node '
                                      '(set it at launch)')
                 value = parameter.value
                 spec.check(value)
-                candidate[parameter.name] = list(value) if isinstance(value, (list, tuple)) \
-                    else value
+                candidate[parameter.name] = _listed(value)
             config = steering_config(candidate)
-            self._steerer.check_config(config)
-            self._freshness.check(candidate['control.state_timeout_s'],
-                                  candidate['control.stamp_tolerance_s'])
-            problem = self._goal_problem(candidate['goal'], config)
-            if problem:
-                raise ValueError(problem)
+            if self._steerer is not None:  # else configure checks them against the actor
+                self._steerer.check_config(config)
+                self._freshness.check(candidate['control.state_timeout_s'],
+                                      candidate['control.stamp_tolerance_s'])
+                problem = self._goal_problem(candidate['goal'], config.prior)
+                if problem:
+                    raise ValueError(problem)
         except (KeyError, ValueError) as error:
             return SetParametersResult(successful=False, reason=str(error))
         return SetParametersResult(successful=True)
@@ -295,27 +404,22 @@ class SteerNode(Node):
     def _apply_parameters(self, parameters: list[Parameter]) -> None:
         """Record accepted values; the next tick swaps the steering config in atomically."""
         for parameter in parameters:
-            value = parameter.value
-            self._values[parameter.name] = list(value) if isinstance(value, (list, tuple)) \
-                else value
+            self._values[parameter.name] = _listed(parameter.value)
         self._pending_config = steering_config(self._values)
 
-    def _goal_problem(self, goal: Sequence[float], config: SteeringConfig) -> str:
-        """Why ``goal`` cannot be used with ``config`` ('' if it can)."""
-        if not goal:
-            return ''
-        if not all(math.isfinite(value) for value in goal):
-            return f'goal must be finite, got {list(goal)}'
-        needed = self._actor.observation_layout.goal_dim
-        if len(goal) < needed:
-            return f'goal has {len(goal)} values, the actor observes {needed}'
-        if config.prior.type is PriorType.POSE and len(goal) not in (2, 3):
-            return f'goal for prior.type pose is [x, y] or [x, y, yaw], got {len(goal)} values'
-        joints = config.prior.joint_names
-        if config.prior.type is PriorType.JOINT and len(goal) != len(joints):
-            return (f'goal for prior.type joint has one position per prior.joint_names '
-                    f'({len(joints)}), got {len(goal)} values')
-        return ''
+    def _goal_problem(self, goal: Sequence[float], prior: Any) -> str:
+        """Why ``goal`` cannot be used with the ``prior`` settings ('' if it can)."""
+        return goal_problem(goal, self._actor.observation_layout.goal_dim, prior)
+
+    def _on_clear_goal(self, _request: srv.Trigger.Request,
+                       response: srv.Trigger.Response) -> srv.Trigger.Response:
+        """``~/clear_goal``: no goal, so the safe command is sent until a new goal is set."""
+        result = self.set_parameters_atomically(
+            [Parameter('goal', Parameter.Type.DOUBLE_ARRAY, [])])
+        response.success = result.successful
+        response.message = 'goal cleared: sending the safe command' if result.successful \
+            else result.reason
+        return response
 
     # Inputs -------------------------------------------------------------------------------
 
@@ -325,13 +429,8 @@ class SteerNode(Node):
     def _on_state(self, message: Any) -> None:
         try:
             values = adapters.STATE_CONVERTERS[self._state_type](message)
-            adapters.check_finite_state(values)
-            missing = [key for key in self._required_keys if key not in values]
-            if missing:
-                raise adapters.MessageError(f'state lacks {missing}')
-            if self._state_type is adapters.StateType.ARRAY and len(values) != self._array_size:
-                raise adapters.MessageError(f'array state has {len(values)} values, the actor '
-                                            f'observes {self._array_size}')
+            adapters.check_state(values, self._required_keys, self._array_size
+                                 if self._state_type is adapters.StateType.ARRAY else None)
             header = getattr(message, 'header', None)
             stamped = header is not None and (header.stamp.sec or header.stamp.nanosec)
             stamp_s = adapters.time_to_seconds(header.stamp) if stamped else None
@@ -383,7 +482,9 @@ class SteerNode(Node):
     # Control ------------------------------------------------------------------------------
 
     def _on_tick(self, now_s: float | None = None) -> None:
-        """Run one control tick at ``now_s`` (node clock; None: read it)."""
+        """Run one control tick at ``now_s`` (node clock; None: read it) while commanding."""
+        if not self._commanding:
+            return
         tick_start = time.perf_counter()
         self._tick_starts.append(tick_start)
         if now_s is None:
@@ -394,6 +495,8 @@ class SteerNode(Node):
         telemetry: Telemetry | None = None
         stale = self._is_stale(now_s)
         detail = self._state_rejection
+        if stale:
+            self._warn_stale_state(state_age_s)
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
             detail = detail or ('no goal set' if not goal else 'state stale or missing')
@@ -420,8 +523,25 @@ class SteerNode(Node):
             self._steerer.update_config(self._pending_config, now_s)
             self._pending_config = None
 
+    def _warn_stale_state(self, state_age_s: float) -> None:
+        """Say on the console, throttled, that state is missing or stopped, naming the topic."""
+        waited_s = time.monotonic() - self._commanding_since
+        if waited_s < NO_STATE_WARNING_S:
+            return
+        topic = self._state_subscription.topic_name
+        if self._state is None:
+            message = (f'no state received on {topic} in {waited_s:.0f} s since activation: '
+                       'sending the safe command (is the state topic remapped and published?)')
+        else:
+            message = (f'state on {topic} stopped ({state_age_s:.1f} s old, the timeout is '
+                       f"{self._values['control.state_timeout_s']:g} s): sending the safe "
+                       'command')
+        self.get_logger().warning(message, throttle_duration_sec=NO_STATE_THROTTLE_S)
+
     def _on_watchdog(self) -> None:
         """With ticks triggered by state messages: keep sending the safe command while stale."""
+        if not self._commanding:
+            return
         now_s = self._now_s()
         if self._is_stale(now_s):
             self._on_tick(now_s)
@@ -482,19 +602,7 @@ class SteerNode(Node):
         status.header.stamp = self.get_clock().now().to_msg()
         status.header.frame_id = state.frame_id if state else ''
         if telemetry is not None:
-            status.alpha, status.beta = telemetry.alpha, telemetry.beta
-            status.kl_to_actor = telemetry.kl_to_actor
-            status.prior_active = telemetry.prior_active
-            status.effective_prior_weight = telemetry.prior_weight.tolist()
-            status.actor_mean = telemetry.actor_mean.tolist()
-            status.actor_std = telemetry.actor_std.tolist()
-            if telemetry.prior_mean is not None:
-                status.prior_mean = telemetry.prior_mean.tolist()
-                status.prior_std = telemetry.prior_std.tolist()
-            status.composed_mean = telemetry.composed_mean.tolist()
-            status.composed_std = telemetry.composed_std.tolist()
-            status.fallback_used = telemetry.fallback_used
-            status.command_clamped = telemetry.clamped
+            adapters.fill_status(status, telemetry)
             status.actor_latency_s = self._actor.last_latency_s
         status.tick_latency_s = time.perf_counter() - tick_start
         self._status_publisher.publish(status)
@@ -540,29 +648,89 @@ class SteerNode(Node):
         self._actor_latencies.clear()
         self._tick_work.clear()
 
-    def on_shutdown(self) -> None:
-        """
-        Send the zero command before the node goes away (Ctrl-C, SIGTERM) and see it delivered.
 
-        Zero whatever ``control.safe_command`` says: a held command would stay on the wire.
-        The node waits up to ``SHUTDOWN_ACK_TIMEOUT_S`` until every reliable subscriber has
-        acknowledged it (best-effort ones cannot acknowledge).
+class SteerNode(SteeringLogic, Node):
+    """The plain steering node: configured and commanding as soon as it is constructed."""
+
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__(NODE_NAME, **node_options)
+        self._declare_parameters()
+        self._configure()
+        self._start_commanding()
+
+    def on_shutdown(self) -> None:
+        """Send the zero command before the node goes away (Ctrl-C, SIGTERM); see it delivered."""
+        self._stop_commanding('stopped')
+
+
+class ManagedSteerNode(SteeringLogic, LifecycleNode):
+    """
+    The steering node as a lifecycle node: it commands only while active.
+
+    A failed configure (actor refused, settings that do not fit it) logs why, releases what
+    was made and leaves the node unconfigured, so the manager may fix parameters and retry.
+    """
+
+    def __init__(self, **node_options: Any) -> None:
+        super().__init__(NODE_NAME, **node_options)
+        self._declare_parameters()
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Load, verify and warm up the actor; create the topics, services and timers."""
+        try:
+            self._configure()
+        except (StartupError, ValueError, OSError) as error:
+            self.get_logger().error(f'configure failed: {error}')
+            self._release()
+            return TransitionCallbackReturn.FAILURE
+        return super().on_configure(state)
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Start commanding."""
+        self._start_commanding()
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Send the safe command and stop commanding."""
+        self._stop_commanding('deactivated')
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Release the actor and every entity; parameters stay."""
+        self._release()
+        return super().on_cleanup(state)
+
+    def on_shutdown(self, state: LifecycleState | None = None) -> TransitionCallbackReturn:
         """
-        self._publish_command(self._steerer.safe_command('zero', self._now_s()))
-        delivered = self._command_publisher.wait_for_all_acked(
-            Duration(nanoseconds=int(SHUTDOWN_ACK_TIMEOUT_S * 1e9)))
-        if delivered:
-            self.get_logger().info('stopped; zero command sent and acknowledged')
-        else:
-            self.get_logger().warning(f'stopped; zero command sent, not acknowledged by every '
-                                      f'subscriber within {SHUTDOWN_ACK_TIMEOUT_S:g} s')
+        Stop commanding (safe command) and release: the shutdown transition, or process exit.
+
+        ``run_node`` calls it without a state when the process is interrupted.
+        """
+        self._stop_commanding('stopped')
+        if self._steerer is not None:
+            self._release()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        """Send the safe command, release, and go back to unconfigured."""
+        return self.on_shutdown(state)
+
+
+def _listed(value: Any) -> Any:
+    """Return a parameter value with arrays (rclpy gives array.array or list) as lists."""
+    return list(value) if isinstance(value, (list, tuple, array.array)) else value
+
+
+def _same(value: Any, other: Any) -> bool:
+    """Whether two parameter values are equal: same type, arrays element by element."""
+    value, other = _listed(value), _listed(other)
+    return type(value) is type(other) and value == other
 
 
 def _audit_value(value: Any) -> str:
-    """Return ``repr(value)``, cut to ``AUDIT_VALUE_CHARS`` with the size of what was cut."""
-    if isinstance(value, (array.array, tuple)):
-        value = list(value)
-    text = repr(value)
+    """Return ``plain(value)``, cut to ``AUDIT_VALUE_CHARS`` with the size of what was cut."""
+    value = _listed(value)
+    text = plain(value)
     if len(text) <= AUDIT_VALUE_CHARS:
         return text
     size = f'{len(value)} items, ' if isinstance(value, list) else ''
@@ -578,6 +746,11 @@ def _percentiles_ms(name: str, samples_s: Sequence[float]) -> dict[str, str]:
 def main(args: list[str] | None = None) -> None:
     """Entry point of ``ros2 run poe_steer_ros steer_node``."""
     raise SystemExit(run_node(SteerNode, args, logger_name=NODE_NAME))
+
+
+def managed_main(args: list[str] | None = None) -> None:
+    """Entry point of ``ros2 run poe_steer_ros steer_lifecycle_node`` (starts unconfigured)."""
+    raise SystemExit(run_node(ManagedSteerNode, args, logger_name=NODE_NAME))
 
 
 if __name__ == '__main__':

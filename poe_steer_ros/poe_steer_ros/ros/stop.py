@@ -30,3 +30,10 @@ def steer_node() -> None:
     request_stop_on_signals()
     from poe_steer_ros.ros.steer_node import main  # heavy: rclpy, torch, the actor runtimes
     main()
+
+
+def steer_lifecycle_node() -> None:
+    """Console entry of ``steer_lifecycle_node``: the same, for the lifecycle node."""
+    request_stop_on_signals()
+    from poe_steer_ros.ros.steer_node import managed_main  # heavy, as above
+    managed_main()
