@@ -4,7 +4,7 @@ SHELL := /bin/bash
 WITH_ENV := source scripts/env.sh &&
 DISTROS ?= kilted jazzy
 
-.PHONY: help setup build test lint demo bench eval reliability clean
+.PHONY: help setup build test lint demo bench eval ogbench reliability reach clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -19,8 +19,12 @@ test:  ## Every test of every package on ROS 2 Kilted (numpy 2) and Jazzy (numpy
 	scripts/bootstrap.sh build $(DISTROS)
 	scripts/run_tests.sh --distros "$(DISTROS)" $(PYTEST_ARGS)
 
-lint: build  ## ament_flake8 and ament_pep257 over the Python packages.
+lint: build  ## ament_flake8 and ament_pep257 over the Python packages, mypy --strict over the runtime.
 	$(WITH_ENV) ament_flake8 poe_steer_ros poe_steer_sim poe_steer_lab && ament_pep257 poe_steer_ros poe_steer_sim poe_steer_lab
+	$(WITH_ENV) cd poe_steer_ros && mypy poe_steer_ros
+
+linecount:  ## Lines per package and the import graph between packages (docs/ARCHITECTURE.md).
+	python3 scripts/architecture_facts.py --check
 
 demo: build  ## The main job: simulation + default frozen actor + live goal changes.
 	$(WITH_ENV) python -m poe_steer_lab.cli demo
@@ -30,6 +34,12 @@ bench: build  ## Benchmarks; writes docs/benchmarks.md and its plots.
 
 eval: build  ## The paper's evaluation protocol; writes docs/results.md and its plots.
 	$(WITH_ENV) python -m poe_steer_lab.cli eval
+
+reach: build  ## Goal-grid benchmark on the default and moved-obstacle worlds; writes docs/reach.md.
+	$(WITH_ENV) python -m poe_steer_lab.cli reach $(REACH_ARGS)
+
+ogbench: build  ## The protocol on OGBench PointMaze (datasets regenerated here); writes docs/ogbench.md.
+	$(WITH_ENV) python -m poe_steer_lab.cli ogbench
 
 reliability: build  ## Fuzz, soak and faults of the steering node; writes docs/reliability.md.
 	$(WITH_ENV) python -m poe_steer_lab.cli reliability

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Install rules of the poe_steer_sim ament_python package."""
 
 from glob import glob
@@ -35,6 +49,7 @@ setup(
     entry_points={
         'console_scripts': [
             'mujoco_sim = poe_steer_sim.mujoco_sim_node:main',
+            'path_planner = poe_steer_sim.path_planner_node:main',
         ],
     },
 )

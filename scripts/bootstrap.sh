@@ -131,7 +131,7 @@ build_workspace() (
     --build-base "$(space_of build "$distro")" --install-base "$(space_of install "$distro")" \
     --symlink-install --event-handlers console_cohesion- summary+ \
     --cmake-args -DCMAKE_PROJECT_INCLUDE="$ROOT/cmake/ros_wheels_path_fix.cmake" \
-      -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF
+      -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=ON
 )
 
 # The upstream tool sources for a distribution's wheels (scripts/env.sh maps them the same way).

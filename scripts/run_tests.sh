@@ -18,7 +18,7 @@ test_distro() (
   shift
   # shellcheck source=/dev/null
   . scripts/env.sh "$distro" || exit 1
-  rm -f "$(space_of build "$distro")"/*/pytest.xml
+  rm -f "$(space_of build "$distro")"/*/pytest.xml "$(space_of build "$distro")"/*/test_results/*/*.xunit.xml
   echo "=== $distro: numpy $(python -c 'import numpy; print(numpy.__version__)'), rclpy from" \
     "$(python -c 'import rclpy, os; print(os.path.dirname(rclpy.__file__))')"
   colcon --log-base "$ROOT/$(space_of log "$distro")" test \
@@ -46,7 +46,9 @@ KEYS = ('tests', 'failures', 'errors', 'skipped')
 
 def count(build_base):
     totals = dict.fromkeys(KEYS, 0)
-    for report in glob.glob(f'{build_base}/*/pytest.xml'):
+    # ament_python packages write pytest.xml, ament_cmake_pytest tests *.xunit.xml.
+    for report in (glob.glob(f'{build_base}/*/pytest.xml')
+                   + glob.glob(f'{build_base}/*/test_results/*/*.xunit.xml')):
         root = ElementTree.parse(report).getroot()
         for suite in ([root] if root.tag == 'testsuite' else root.iter('testsuite')):
             for key in KEYS:

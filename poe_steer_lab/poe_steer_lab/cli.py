@@ -1,5 +1,19 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
-The ``poe-steer-lab`` command: training, evaluation, benchmarks, reliability and the demo.
+The ``poe-steer-lab`` command: training, evaluation, OGBench, benchmarks, reliability, demo.
 
 Each subcommand is one ``_add_<name>(subparsers)`` function that declares its arguments and
 sets ``handler``, a function from the parsed arguments to an exit code; ``SUBCOMMANDS`` lists
@@ -9,6 +23,7 @@ them. Heavy modules (ROS, training, evaluation) are imported inside their handle
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import pathlib
 import sys
 from typing import Any, Callable, Sequence
@@ -84,6 +99,9 @@ def _add_train(subparsers: Any) -> None:
     parser.add_argument('--report-dir', type=pathlib.Path, default=None,
                         help='folder of <name>.train.yaml and <name>_trajectories.png '
                              '(default: --out)')
+    parser.add_argument('--seeing', action='store_true',
+                        help='train the actor that sees: scan features instead of the pose, '
+                             'data from random obstacle layouts, a support model in the bundle')
     parser.set_defaults(handler=_train)
 
 
@@ -99,7 +117,10 @@ def _seed(text: str) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from poe_steer_lab.offline.train import format_summary, train, TrainConfig  # d3rlpy: on use
-    config = TrainConfig.quick(args.seed) if args.quick else TrainConfig(seed=args.seed)
+    if args.quick:
+        config = dataclasses.replace(TrainConfig.quick(args.seed), seeing=args.seeing)
+    else:
+        config = (TrainConfig.seeing_actor if args.seeing else TrainConfig)(seed=args.seed)
     result = train(config, args.out, args.name, args.report_dir)
     print(format_summary(result))
     print(f'\nactor: {result.manifest_path}\nreport: {result.report_path}\n'
@@ -163,6 +184,62 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_OGBENCH_DEFAULTS: dict[str, Any] = {
+    'out': pathlib.Path('docs'), 'cache': pathlib.Path('out/ogbench'),
+    'maze': ['medium', 'large'],
+    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 8, 'max_steps': 1000,
+    'workers': 2}
+"""Defaults of ``ogbench``'s options, relative to the repository root."""
+
+
+def _add_ogbench(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'ogbench', help="the paper's protocol on OGBench PointMaze; writes docs/ogbench.md",
+        description='Regenerate OGBench PointMaze navigate datasets locally, train frozen '
+                    'actors on task 1, steer them toward the given goals with every rule and '
+                    'prior of the evaluation protocol, and write ogbench.md with its plots.')
+    parser.add_argument('--out', type=pathlib.Path,
+                        help='folder of ogbench.md and its plots (default: docs)')
+    parser.add_argument('--cache', type=pathlib.Path,
+                        help='folder of the datasets and actors, reused by reruns '
+                             '(default: out/ogbench)')
+    parser.add_argument('--maze', nargs='+', choices=('medium', 'large', 'giant', 'teleport'),
+                        help='PointMaze layouts (default: medium large)')
+    parser.add_argument('--goals', nargs='+', type=int, choices=range(1, 6),
+                        help='OGBench tasks to steer toward; 1 is the training task '
+                             '(default: 1 2 3 4 5)')
+    parser.add_argument('--dataset-episodes', type=_workers,
+                        help='training episodes per dataset (default: 1000, as OGBench)')
+    parser.add_argument('--episodes', type=_workers,
+                        help='paired episodes per cell (default: 8)')
+    parser.add_argument('--max-steps', type=_workers,
+                        help='steps before an episode counts as failed (default: 1000, as '
+                             'OGBench)')
+    parser.add_argument('--workers', type=_workers, help='worker processes (default: 2)')
+    parser.add_argument('--quick', action='store_true',
+                        help='tiny budgets (seconds): proves every table and plot is written')
+    parser.set_defaults(handler=_ogbench, **_OGBENCH_DEFAULTS)
+
+
+def _ogbench(args: argparse.Namespace) -> int:
+    from poe_steer_lab.ogbench.harness import run_ogbench, RunSettings  # torch: import on use
+    settings = RunSettings(mazes=tuple(args.maze), goals=tuple(sorted(set(args.goals))),
+                           dataset_episodes=args.dataset_episodes,
+                           episodes_per_seed=args.episodes, max_steps=args.max_steps,
+                           workers=args.workers,
+                           quick=args.quick)
+    words = ['python -m poe_steer_lab.cli ogbench', *(['--quick'] if args.quick else [])]
+    for name, default in _OGBENCH_DEFAULTS.items():
+        value = getattr(args, name)
+        if value != default:
+            shown = ' '.join(map(str, value)) if isinstance(value, list) else value
+            words.append(f'--{name.replace("_", "-")} {shown}')
+    command = ' '.join(words) if len(words) > 1 else 'make ogbench'
+    report = run_ogbench(args.out, settings, cache=args.cache, command=command)
+    print(f'wrote {report}')
+    return EXIT_OK
+
+
 def _add_reliability(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         'reliability', help='fuzz, soak and fault-inject the steering node',
@@ -184,8 +261,83 @@ def _reliability(args: argparse.Namespace) -> int:
     return EXIT_OK if campaign.passed else EXIT_BROKEN
 
 
+def _add_reach(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        'reach', help='goal-grid benchmark: which goals each configuration reaches',
+        description='Try every goal the planner can reach, from rest at the start pose, for '
+                    'frozen, prior-only and PoE with each prior, the KL-budget selector and the '
+                    "shipped settings, for each actor, through the node's Steerer in-process; "
+                    'write reach.md with a table per world and pictures of the outcomes.')
+    parser.add_argument('--world', action='append', dest='worlds', metavar='FILE',
+                        help='world YAML (repeatable; a bare name is looked up in '
+                             "poe_steer_sim's config folder; default: the default world and "
+                             'the three moved-obstacle worlds)')
+    parser.add_argument('--goals', type=pathlib.Path, default=None,
+                        help='goal set: a YAML list of [x, y] (default: a 0.8 m grid over the '
+                             'whole arena, a 0.5 m grid over the training region and (4, 1.5))')
+    parser.add_argument('--actor', action='append', dest='actors', metavar='NAME=MANIFEST',
+                        help='an actor to steer (repeatable; default: the installed '
+                             'blind=models/default_actor.pt.yaml and, when shipped, '
+                             'seeing=models/seeing_actor.pt.yaml)')
+    parser.add_argument('--variant', action='append', dest='variants', default=[],
+                        metavar='LABEL:NAME=VALUE[,NAME=VALUE]',
+                        help='one more configuration: node parameters over config/steer.yaml')
+    parser.add_argument('--rows', type=lambda text: text.split(','), default=None,
+                        metavar='LABEL[,LABEL]',
+                        help='only these built-in configurations (default: all of them)')
+    parser.add_argument('--steer-yaml', type=pathlib.Path, default=None,
+                        help="the node's parameter file (default: the installed "
+                             'config/steer.yaml)')
+    parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('docs'),
+                        help='folder of reach.md and its pictures (default: docs)')
+    parser.add_argument('--cache', type=pathlib.Path, default=pathlib.Path('out/reach/cache'),
+                        help='episode cache, reused by reruns (default: out/reach/cache)')
+    parser.add_argument('--workers', type=_workers, default=1,
+                        help='worker processes (default: 1)')
+    parser.add_argument('--quick', action='store_true',
+                        help='the default world, three goals, frozen and shipped only')
+    parser.add_argument('--dds', action='store_true',
+                        help='also run a subset through the real node, planner and simulator '
+                             'processes and compare with the in-process outcomes')
+    parser.set_defaults(handler=_reach)
+
+
+def _reach(args: argparse.Namespace) -> int:
+    from ament_index_python.packages import get_package_share_directory
+    import yaml
+
+    from poe_steer_lab.reach.benchmark import load_goals
+    from poe_steer_lab.reach.run import DEFAULT_WORLDS, ReachRun, run_reach, world_path
+    share = pathlib.Path(get_package_share_directory('poe_steer_ros'))
+    models = share / 'models'
+    shipped = [f'blind={models / "default_actor.pt.yaml"}'] + (
+        [f'seeing={models / "seeing_actor.pt.yaml"}']
+        if (models / 'seeing_actor.pt.yaml').is_file() else [])
+    actors = dict(text.split('=', 1) for text in args.actors or shipped)
+    variants = {}
+    for text in args.variants:
+        label, _, assignments = text.partition(':')
+        variants[label] = {name: yaml.safe_load(value) for name, value in
+                           (item.split('=', 1) for item in assignments.split(',') if item)}
+    worlds = args.worlds or (DEFAULT_WORLDS[:1] if args.quick else DEFAULT_WORLDS)
+    run = ReachRun(worlds=[world_path(name) for name in worlds],
+                   goals=load_goals(args.goals) if args.goals else None,
+                   manifests={name: pathlib.Path(path) for name, path in actors.items()},
+                   variants=variants, out_dir=args.out,
+                   steer_yaml=args.steer_yaml or share / 'config' / 'steer.yaml',
+                   cache_dir=args.cache, quick=args.quick, rows=args.rows,
+                   workers=args.workers,
+                   command=' '.join(['poe-steer-lab reach', *sys.argv[2:]]))
+    report, results = run_reach(run)
+    print(f'wrote {report}')
+    if args.dds:
+        from poe_steer_lab.reach.dds import compare_dds  # rclpy: import on use
+        print(compare_dds(run, results[0], args.out))
+    return EXIT_OK
+
+
 SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
-    _add_demo, _add_bench, _add_train, _add_eval, _add_reliability)
+    _add_demo, _add_bench, _add_train, _add_eval, _add_ogbench, _add_reliability, _add_reach)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Run the real ``ros2`` command line the way a user types it, for the tool tests.
 
@@ -27,7 +41,9 @@ SKIP_REASON = ('the ros2 CLI and launch are not installed: install ROS 2 from ap
                '../shared/ros2-tools beside the repository and run make build (it builds them '
                'into build/ros2-tools-<distro>)')
 COMMAND_TIMEOUT_S = 60.0
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 90.0
+COMMANDING = 'commanding on'
+"""What the steering node logs once its topics exist and it steers."""
 STEER_SHARE = '$(ros2 pkg prefix poe_steer_ros)/share/poe_steer_ros'
 """The installed share folder, as the docs write it."""
 
@@ -69,11 +85,11 @@ def node_names() -> list[str]:
     return ros2('ros2 node list').stdout.split()
 
 
-def start(launch: 'Launch', node: str = '/poe_steer') -> 'Launch':
-    """Wait until ``node`` is in the graph (the launch must keep running)."""
+def start(launch: 'Launch', node: str = '/poe_steer', ready: str = '') -> 'Launch':
+    """Wait until ``node`` is in the graph and ``ready`` in the output (the launch must run)."""
     def up() -> bool:
         assert launch._process.poll() is None, f'launch ended:\n{launch.output()}'
-        return node in node_names()
+        return ready in launch.output() and node in node_names()
     wait_for(up, START_TIMEOUT_S, f'{node} to start; output:\n{launch.output()}')
     return launch
 

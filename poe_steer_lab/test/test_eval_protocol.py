@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The evaluation protocol: PoE = KL-reg in closed loop, paired episodes, shifted goals, runs."""
 
 import dataclasses
@@ -6,9 +20,9 @@ from actor_fixtures import export_linear_base_actor
 import numpy as np
 from poe_steer_lab.eval.priors import (build_prior, Flavour, ORACLE, OraclePrior, PriorKind,
                                        PriorSettings, PriorSpec)
-from poe_steer_lab.eval.protocol import (Cell, envelope_for, EvalConfig, FROZEN, plan_episodes,
+from poe_steer_lab.eval.protocol import (Cell, EvalConfig, FROZEN, plan_episodes,
                                          plan_runs, PRIOR_ONLY, RuleFamily, RuleSpec, RunKey,
-                                         sample_shifted_goal, shift_distance, SteeredPolicy)
+                                         sample_shifted_goal, shift_distance, steered_policy)
 from poe_steer_lab.offline.rollout import run_episode
 from poe_steer_ros.core.actor import load_actor
 from poe_steer_ros.core.compose import Rule
@@ -36,7 +50,7 @@ def _returns(actor, oracle, rule, episodes, prior_spec=ORACLE):
     env = DiffDriveEnv(WORLD, max_episode_s=8.0)
     scale = ActionScale(actor.action_low, actor.action_high)
     prior = build_prior(prior_spec, oracle, scale, PriorSettings())
-    policy = SteeredPolicy(actor, envelope_for(actor), rule, prior)
+    policy = steered_policy(actor, rule, prior)
     records = [run_episode(policy, env, episode.goal, episode.seed, episode.start)
                for episode in episodes]
     return np.array([record.episode_return for record in records]), records
@@ -58,8 +72,8 @@ def test_poe_and_kl_commands_agree_to_rounding_where_beta_is_inexact(actor, orac
     episodes = plan_episodes(WORLD, 0.0, seed=1, count=1, tolerance_m=0.1)
     _, (record,) = _returns(actor, oracle, RuleSpec(RuleFamily.POE, 0.3), episodes)
     scale = ActionScale(actor.action_low, actor.action_high)
-    poe, kl = (SteeredPolicy(actor, envelope_for(actor), RuleSpec(family, 0.3),
-                             build_prior(ORACLE, oracle, scale, PriorSettings()))
+    poe, kl = (steered_policy(actor, RuleSpec(family, 0.3),
+                              build_prior(ORACLE, oracle, scale, PriorSettings()))
                for family in (RuleFamily.POE, RuleFamily.KL))
     for row in record.states[:-1]:
         state = dict(zip(record.state_keys, row))

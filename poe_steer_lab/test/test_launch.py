@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The launch files: their node tables point at real files, and they load where launch exists."""
 
 import importlib.util
@@ -19,6 +33,7 @@ def test_node_tables_name_installed_executables_and_files() -> None:
     assert dict(steer.REMAPPINGS) == {'state': 'odom', 'command': 'cmd_vel'}
     sim = launch_table('sim_mujoco.launch.py')
     assert executable_path(sim.SIM_EXECUTABLE, sim.PACKAGE).is_file()
+    assert executable_path(sim.PLANNER_EXECUTABLE, sim.PACKAGE).is_file()
     assert share_file(*sim.SIM_PARAMS_FILE, package=sim.PACKAGE).is_file()
     profile = str(share_file(*DISCOVERY_PROFILE))
     assert ElementTree.parse(profile).getroot().tag.endswith('profiles')

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The behaviour policy: obstacle-free shortest paths, reproducible noise, competent demos."""
 
 from __future__ import annotations
@@ -6,11 +20,11 @@ import math
 
 from hypothesis import given, settings, strategies as st
 import numpy as np
-from poe_steer_lab.offline.behaviour import (BehaviourConfig, CostShape, GoalSeekingBehaviour,
-                                             NavigationField)
+from poe_steer_lab.offline.behaviour import BehaviourConfig, GoalSeekingBehaviour
 from poe_steer_lab.offline.rollout import run_episodes
 from poe_steer_ros.core.interfaces import BASE_X, BASE_Y, BASE_YAW
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
+from poe_steer_sim.navigation import CostShape, NavigationField
 from poe_steer_sim.world import default_world
 import pytest
 

@@ -1,4 +1,18 @@
-"""The shipped default actor: certified, small, in steer.yaml, competent in its region."""
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The shipped blind actor: certified, small, limits as in steer.yaml, competent in its region."""
 
 from __future__ import annotations
 
@@ -63,9 +77,10 @@ def test_it_loads_with_the_layout_bounds_and_provenance_the_node_expects(
     assert manifest.provenance.extra['dataset_details']['transitions'] > 0
 
 
-def test_steer_yaml_points_at_it_with_matching_limits() -> None:
+def test_steer_yaml_limits_match_it_and_it_stays_the_blind_choice() -> None:
     parameters = steer_parameters()
-    assert parameters['actor.manifest'] == 'models/default_actor.pt.yaml'
+    assert parameters['actor.manifest'] == 'models/seeing_actor.pt.yaml'
+    assert 'default_actor.pt.yaml' in (PACKAGE / 'config' / 'steer.yaml').read_text()
     assert parameters['limits.command_low'] == list(COMMAND_LOW)
     assert parameters['limits.command_high'] == list(COMMAND_HIGH)
     assert parameters['control.rate_hz'] == pytest.approx(20.0)

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The README's ``ros2 param``, ``topic`` and ``service`` commands on the node the README launches.
 
@@ -12,8 +26,8 @@ from typing import Iterator
 
 from poe_steer_ros.ros.parameters import SPECS
 import pytest
-from ros2_tools import (HAVE_TOOLS, Launch, param_set, parameter, process_environment, ros2,
-                        SKIP_REASON, start, wait_for)
+from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, param_set, parameter, process_environment,
+                        ros2, SKIP_REASON, start, wait_for)
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.skipif(not HAVE_TOOLS, reason=SKIP_REASON),
@@ -25,7 +39,7 @@ def steer(tmp_path_factory) -> Iterator[Launch]:
     """README: ``ros2 launch poe_steer_ros steer.launch.py`` (default parameters and actor)."""
     log = tmp_path_factory.mktemp('steer') / 'launch.log'
     with Launch('ros2 launch poe_steer_ros steer.launch.py', log) as launch:
-        yield start(launch)
+        yield start(launch, ready=COMMANDING)
 
 
 def test_steer_launch_wires_the_node(steer) -> None:
@@ -145,5 +159,5 @@ def test_missing_state_is_warned_naming_the_topic(steer) -> None:
     ros2('ros2 param set /poe_steer goal "[4.0, 1.5]"')
     ros2('timeout 5 ros2 topic pub -r 20 /odom nav_msgs/msg/Odometry '
          '"{header: {frame_id: odom}, pose: {pose: {orientation: {w: 1.0}}}}"', check=False)
-    wait_for(lambda: 'state on /odom stopped' in steer.output(), 30.0,
+    wait_for(lambda: 'state on /odom is stale' in steer.output(), 30.0,
              f'the stopped-state warning:\n{steer.output()}')

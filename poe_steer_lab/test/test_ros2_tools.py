@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The README's and docs' launch, run and lifecycle commands, with the real ``ros2`` tools.
 
@@ -11,8 +25,8 @@ import importlib.util
 import shutil
 
 import pytest
-from ros2_tools import (HAVE_TOOLS, Launch, node_names, parameter, process_environment, ros2,
-                        SKIP_REASON, start, START_TIMEOUT_S, STEER_SHARE, wait_for)
+from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, node_names, parameter, process_environment,
+                        ros2, SKIP_REASON, start, START_TIMEOUT_S, STEER_SHARE, wait_for)
 
 pytestmark = [pytest.mark.ros, pytest.mark.skipif(not HAVE_TOOLS, reason=SKIP_REASON),
               pytest.mark.usefixtures('ros2_daemon')]
@@ -25,7 +39,7 @@ def test_launch_arguments(tmp_path) -> None:
                f'actor_manifest:={manifest} params_file:={STEER_SHARE}/config/steer.yaml '
                'fastdds_profile:=none')
     with Launch(command, tmp_path / 'launch.log') as launch:
-        start(launch, '/robot1/poe_steer')
+        start(launch, '/robot1/poe_steer', COMMANDING)
         assert parameter('use_sim_time', '/robot1/poe_steer') is True
         assert parameter('actor.manifest', '/robot1/poe_steer') == manifest
         info = ros2('ros2 node info /robot1/poe_steer').stdout
@@ -61,23 +75,24 @@ def test_sim_mujoco_launch_applies_namespace_and_clock_to_both_nodes(tmp_path) -
     command = ('ros2 launch poe_steer_sim sim_mujoco.launch.py namespace:=robot1 '
                'use_sim_time:=false')
     with Launch(command, tmp_path / 'launch.log') as launch:
-        start(launch, '/robot1/poe_steer')
+        start(launch, '/robot1/poe_steer', COMMANDING)
         assert '/robot1/mujoco_sim' in node_names()
         for node in ('/robot1/poe_steer', '/robot1/mujoco_sim'):
             assert parameter('use_sim_time', node) is False, node
         ros2('ros2 topic echo --once /robot1/odom', timeout_s=30.0)
-        wait_for(lambda: 'stale_state: false' in ros2(
-            'ros2 topic echo --once /robot1/poe_steer/status').stdout, 30.0,
-            f'steering on fresh state:\n{launch.output()}')
+        ros2('ros2 topic echo --once /robot1/poe_steer/status', timeout_s=30.0)
 
 
 def test_sim_mujoco_launch_default_runs_on_sim_time(tmp_path) -> None:
     with Launch('ros2 launch poe_steer_sim sim_mujoco.launch.py',
                 tmp_path / 'launch.log') as launch:
-        start(launch)
+        start(launch, ready=COMMANDING)
         for node in ('/poe_steer', '/mujoco_sim'):
             assert parameter('use_sim_time', node) is True, node
         ros2('ros2 topic echo --once /clock', timeout_s=30.0)
+        wait_for(lambda: 'stale_state: false' in ros2(
+            'ros2 topic echo --once /poe_steer/status').stdout, 60.0,
+            f'steering on fresh simulated state:\n{launch.output()}')
 
 
 def test_ros2_run_with_the_installed_parameter_file(tmp_path) -> None:
@@ -90,7 +105,7 @@ def test_ros2_run_with_the_installed_parameter_file(tmp_path) -> None:
                f'    --params-file {STEER_SHARE}/config/steer.yaml \\\n'
                '    -r state:=odom -r command:=cmd_vel')
     with Launch(command, tmp_path / 'run.log') as run:
-        start(run)
+        start(run, ready=COMMANDING)
         assert parameter('limits.command_high') == [1.0, 2.0]
         assert run.stop() == 0
     assert 'stopped; zero command sent' in run.output()

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The steering node as a real process over DDS, started the way ``ros2 launch`` starts it."""
 
 from __future__ import annotations
@@ -197,7 +211,7 @@ def test_goal_pose_from_rviz_retargets(driver) -> None:
 
 @pytest.mark.parametrize('values, reason', [
     ({'steering.alpha': 1.5}, 'range'),
-    ({'steering.alpha': 'high'}, 'type'),
+    ({'steering.alpha': 'high'}, 'expects a number'),
     ({'steering.rule': 'fastest'}, 'fastest'),
     ({'goal': [1.0, 2.0, 3.0, 4.0]}, 'goal'),
     ({'goal': [1.0, float('nan')]}, 'finite'),

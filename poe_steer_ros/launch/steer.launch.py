@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Start the steering node on a robot.
 
@@ -7,8 +21,10 @@ Start the steering node on a robot.
 
 The node reads its parameters from ``params_file`` (default: the package's config/steer.yaml;
 a file that does not exist stops the launch) and is remapped for a mobile base: it reads
-``odom`` and writes ``cmd_vel``. ``managed:=true`` starts the lifecycle variant, which waits
-unconfigured for ``ros2 lifecycle set /poe_steer configure`` (and ``activate``) or a manager.
+``odom`` and writes ``cmd_vel``. An actor that sees also reads ``scan``
+(sensor_msgs/LaserScan), which the simulators publish under that name. ``managed:=true``
+starts the lifecycle variant, which waits unconfigured for
+``ros2 lifecycle set /poe_steer configure`` (and ``activate``) or a manager.
 """
 
 import os

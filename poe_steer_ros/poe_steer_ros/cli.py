@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The ``poe-steer`` command of the runtime: ``poe-steer inspect`` checks and describes an actor.
 
@@ -59,7 +73,8 @@ def _inspect(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(f'manifest  {manifest_path}')
     print(manifest.to_yaml())
-    for model_file in manifest.model_files:
+    certified = (*manifest.model_files, *([manifest.support] if manifest.support else []))
+    for model_file in certified:
         try:
             _, actual = read_model_file(manifest, model_file)
         except ActorLoadError as err:
@@ -95,6 +110,13 @@ def _print_actor(actor: FrozenActor, args: argparse.Namespace) -> None:
         print('std       depends on the state')
     else:
         print('std       does not depend on the state: PoE weights will not vary with it')
+    support = actor.support
+    if support is None:
+        print("support   none: no model of the training data; the std is the actor's own")
+    else:
+        print(f'support   {actor.manifest.support.file}: k-NN over {support.points.shape[0]} '
+              f'training observations, k {support.k}, reference distance '
+              f'{support.reference:.3f} ({support.quantile:g} quantile)')
     print(f'device    {actor.device} (requested {args.device}), threads {args.threads}')
     print(f'warm-up   {actor.warmup_latency_s or "none"}')
     if args.iterations > 0:

@@ -1,10 +1,24 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Message conversions of the steering node, without a running node."""
 
 import math
 
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
 from hypothesis import given, strategies as st
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, Space
@@ -153,3 +167,16 @@ def test_twist_refuses_actions_it_cannot_carry() -> None:
 def test_time_conversions_round_trip() -> None:
     stamp = adapters.seconds_to_time(12.345678901)
     assert stamp.sec == 12 and adapters.time_to_seconds(stamp) == pytest.approx(12.345678901)
+
+
+def test_path_gives_planar_waypoints_and_refuses_non_finite_ones() -> None:
+    message = Path()
+    assert adapters.path_to_points(message).shape == (0, 2)
+    for x, y in ((0.0, 0.0), (1.0, 0.5)):
+        pose = PoseStamped()
+        pose.pose.position.x, pose.pose.position.y = x, y
+        message.poses.append(pose)
+    np.testing.assert_array_equal(adapters.path_to_points(message), [[0.0, 0.0], [1.0, 0.5]])
+    message.poses[1].pose.position.y = math.nan
+    with pytest.raises(adapters.MessageError, match='non-finite'):
+        adapters.path_to_points(message)

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Composition rules: limits, the PoE/KL-reg identity, densities, anchoring, numpy vs torch."""
 
 import math
@@ -6,8 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 import numpy as np
-from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, compose, compose_full_poe,
-                                        GaussianPair, Rule)
+from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, checked_weight, compose,
+                                        compose_full_poe, GaussianPair, Rule, RULE_TRAITS,
+                                        WEIGHTED_RULES)
 from poe_steer_ros.core.gaussian import DiagGaussian, FullGaussian, kl_divergence
 from poe_steer_ros.core.interfaces import Space
 import pytest
@@ -254,3 +269,25 @@ def test_pair_rejects_mismatched_inputs():
     with pytest.raises(ValueError, match='alpha'):
         compose_full_poe(FullGaussian.from_diag(actor), FullGaussian.from_diag(actor),
                          math.nan)
+
+
+def test_every_rule_has_traits_and_weighted_rules_follow_them():
+    assert set(RULE_TRAITS) == set(Rule)
+    assert WEIGHTED_RULES == {Rule.POE, Rule.KL, Rule.ADDITIVE}
+    assert RULE_TRAITS[Rule.FROZEN].to_alpha(0.7) == 0.0
+    assert RULE_TRAITS[Rule.PRIOR_ONLY].to_beta(0.0) == math.inf
+
+
+@pytest.mark.parametrize('alpha', [0.0, 0.25, 0.5, 0.9])
+def test_traits_convert_weights_to_the_same_alpha_for_matching_poe_and_kl(alpha):
+    poe, kl = RULE_TRAITS[Rule.POE], RULE_TRAITS[Rule.KL]
+    beta = kl.from_alpha(alpha)
+    assert beta == alpha_to_beta(alpha) and poe.from_alpha(alpha) == alpha
+    assert kl.to_alpha(beta) == pytest.approx(poe.to_alpha(alpha), rel=1e-15)
+    assert kl.to_beta(beta) == beta and poe.to_beta(alpha) == beta
+
+
+def test_the_weight_range_comes_from_the_traits():
+    assert checked_weight(Rule.KL, 1e6) == 1e6
+    with pytest.raises(ValueError, match='alpha for rule additive must lie in'):
+        checked_weight(Rule.ADDITIVE, 1.5)

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Goal priors: pose and joint attractors, the learned TorchScript prior, external priors."""
 
 import math
@@ -9,8 +23,8 @@ from poe_steer_ros.core.gaussian import DiagGaussian
 from poe_steer_ros.core.interfaces import (BASE_X, BASE_Y, BASE_YAW, joint_position_key,
                                            Space)
 from poe_steer_ros.core.priors import (ExternalPrior, GoalPrior, JointAttractorPrior,
-                                       LearnedPrior, PoseAttractorPrior, PriorConfig,
-                                       PriorType)
+                                       LearnedPrior, PathPrior, PlannedPath, PoseAttractorPrior,
+                                       PriorConfig, PriorType)
 import pytest
 import torch
 
@@ -180,3 +194,54 @@ def test_pose_prior_stays_finite_for_a_far_finite_goal() -> None:
     prior = PoseAttractorPrior(PriorConfig())
     gaussian = prior({BASE_X: 0.0, BASE_Y: 0.0, BASE_YAW: 0.0}, np.array([3e-124, 1e154]), None)
     assert np.isfinite(gaussian.mean).all() and np.isfinite(gaussian.std).all()
+
+
+L_PATH = np.array([[0.0, 0.0], [2.0, 0.0], [2.0, 2.0]])
+"""Two metres east, then two metres north: a bend at (2, 0)."""
+PATH_PRIOR = PathPrior(PriorConfig(type='path'))
+
+
+def test_path_prior_aims_down_the_path_not_at_the_goal():
+    path = PlannedPath(L_PATH, received_s=0.0)
+    state = {BASE_X: 0.5, BASE_Y: 0.0, BASE_YAW: 0.0}
+    prior = PATH_PRIOR.gaussian(state, np.array([2.0, 2.0]), path, now_s=0.0)
+    pose = PoseAttractorPrior(PriorConfig())(state, np.array([2.0, 2.0]), np.empty(0))
+    assert prior.mean[0] > 0.5 and abs(prior.mean[1]) < 1e-9  # straight on along the path
+    assert pose.mean[1] > 0.5  # the straight-line prior turns toward the goal
+    behind = PATH_PRIOR.gaussian({**state, BASE_YAW: math.pi}, np.array([2.0, 2.0]), path, 0.0)
+    assert behind.mean[0] == pytest.approx(0.0) and abs(behind.mean[1]) > 1.0  # turn in place
+
+
+def test_path_prior_std_is_smallest_at_a_bend_and_grows_off_the_path_and_with_age():
+    path = PlannedPath(L_PATH, received_s=0.0)
+    goal = np.array([2.0, 2.0])
+    straight = PATH_PRIOR.gaussian({BASE_X: 0.3, BASE_Y: 0.0, BASE_YAW: 0.0}, goal, path, 0.0)
+    bend = PATH_PRIOR.gaussian({BASE_X: 2.0, BASE_Y: 0.0, BASE_YAW: 0.0}, goal, path, 0.0)
+    off = PATH_PRIOR.gaussian({BASE_X: 0.3, BASE_Y: 0.5, BASE_YAW: 0.0}, goal, path, 0.0)
+    old = PATH_PRIOR.gaussian({BASE_X: 0.3, BASE_Y: 0.0, BASE_YAW: 0.0}, goal, path, 2.0)
+    assert (bend.std < straight.std).all()
+    assert (off.std > straight.std).all() and (old.std > straight.std).all()
+    config = PriorConfig()
+    np.testing.assert_allclose(bend.std, [config.path_std_linear, config.path_std_angular])
+    # A staircase along a straight line is not a bend.
+    stairs = PlannedPath(np.array([[0.1 * i, 0.1 * (i // 2)] for i in range(30)]), 0.0)
+    assert PATH_PRIOR.gaussian({BASE_X: 1.0, BASE_Y: 0.5, BASE_YAW: 0.0},
+                               stairs.points[-1], stairs, 0.0).std[1] > 1.5 * bend.std[1]
+
+
+def test_path_prior_falls_back_to_the_pose_prior():
+    state = {BASE_X: 0.5, BASE_Y: 0.0, BASE_YAW: 0.0}
+    goal = np.array([2.0, 2.0])
+    pose = PoseAttractorPrior(PriorConfig())(state, goal, np.empty(0))
+    path = PlannedPath(L_PATH, received_s=10.0)
+    timeout = PriorConfig().path_timeout_s
+    for missing, when, target in ((None, 10.0, goal), (path, 9.0, goal),
+                                  (path, 10.0 + timeout, goal), (path, 10.0, np.array([0., 2.]))):
+        assert not PATH_PRIOR.uses(missing, target, when)
+        fallback = PATH_PRIOR.gaussian(state, target, missing, when)
+        expected = PoseAttractorPrior(PriorConfig())(state, target, np.empty(0))
+        np.testing.assert_allclose(fallback.mean, expected.mean)
+    assert PATH_PRIOR.uses(path, goal, 10.0)
+    np.testing.assert_allclose(pose.mean, PATH_PRIOR.gaussian(state, goal, None, 0.0).mean)
+    with pytest.raises(ValueError, match='finite waypoints'):
+        PlannedPath(np.array([[0.0, math.nan]]), 0.0)

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """The Steerer pipeline: rules end to end, safety, fallbacks, runtime config, telemetry."""
 
 import dataclasses
@@ -366,3 +380,36 @@ def test_parts_that_do_not_fit_are_rejected():
     broken = Steerer(actor, lambda state, goal: np.zeros(4), envelope(), SteeringConfig())
     with pytest.raises(ValueError, match='build_observation returned shape'):
         broken.step(STATE, NEAR_GOAL, 0.0)
+
+
+def test_path_prior_follows_the_latest_path_and_stands_in_with_the_pose_prior():
+    config = SteeringConfig(alpha=0.5, alpha_ramp_s=0.0, prior=PriorConfig(type='path'))
+    path = steerer(config)
+    pose = steerer(dataclasses.replace(config, prior=PriorConfig(type='pose')))
+    goal = np.array([0.0, 1.0])
+    command, telemetry = path.step(STATE, goal, 0.0)
+    assert telemetry.prior_active and not telemetry.path_used
+    np.testing.assert_allclose(command, pose.step(STATE, goal, 0.0)[0])
+    # A path that heads east first: the prior no longer turns left toward the goal.
+    path.set_path([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], received_s=0.1)
+    _, telemetry = path.step(STATE, goal, 0.2)
+    assert telemetry.path_used
+    assert telemetry.prior_mean[1] < pose.step(STATE, goal, 0.2)[1].prior_mean[1]
+    path.set_path(np.empty((0, 2)), received_s=0.3)  # the planner found no way
+    assert not path.step(STATE, goal, 0.35)[1].path_used
+    with pytest.raises(ValueError, match='finite waypoints'):
+        path.set_path([[0.0, math.inf]], received_s=0.4)
+
+
+def test_a_stall_is_flagged_and_may_raise_the_prior_weight_within_alpha_max():
+    config = SteeringConfig(alpha=0.2, alpha_ramp_s=0.0, stall_s=2.0, stall_alpha=0.9)
+    stuck = steerer(config, alpha_max=0.8)
+    flags = [stuck.step(STATE, NEAR_GOAL, t)[1] for t in (0.0, 1.0, 1.99, 2.0, 3.0)]
+    assert [t.stalled for t in flags] == [False, False, False, True, True]
+    assert flags[0].alpha == pytest.approx(0.2) and flags[-1].alpha == pytest.approx(0.8)
+    moved = {**STATE, BASE_X: 0.3}  # 0.3 m closer: progress restarts the clock
+    assert not stuck.step(moved, NEAR_GOAL, 3.1)[1].stalled
+    assert not stuck.step(moved, np.array([0.4, -0.3]), 5.2)[1].stalled  # a new goal too
+    flag_only = steerer(dataclasses.replace(config, stall_alpha=0.0))
+    telemetry = [flag_only.step(STATE, NEAR_GOAL, t)[1] for t in (0.0, 2.5)][-1]
+    assert telemetry.stalled and telemetry.alpha == pytest.approx(0.2)

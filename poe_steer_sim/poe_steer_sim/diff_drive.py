@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 A differential-drive mobile base in MuJoCo: the robot, its physics and its training env.
 
@@ -14,6 +28,9 @@ Modelling choices, for speed and stability at a 5 ms step:
   torque. The wheels carry the full weight, so traction and wheel slip are real contacts.
 * Wheels collide as spheres of the wheel radius (one clean contact point with the floor, no
   rim chatter); the caster is drawn but carries no load.
+
+A planar lidar (``LIDAR``) at the base centre casts horizontal rays with ``mujoco.mj_multiRay``
+against the obstacles and walls; the robot's own geoms sit below it.
 """
 
 from __future__ import annotations
@@ -27,6 +44,7 @@ import numpy as np
 
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, \
     joint_position_key, joint_velocity_key, RobotState
+from poe_steer_ros.core.scan import ScanBinning, ScanGeometry
 from poe_steer_sim.goal_env import clip_command, GoalEnv
 from poe_steer_sim.world import BoxObstacle, CylinderObstacle, Pose2D, World
 
@@ -74,6 +92,27 @@ class DiffDriveGeometry:
 
 
 GEOMETRY = DiffDriveGeometry()
+
+
+@dataclasses.dataclass(frozen=True)
+class LidarSpec:
+    """The planar lidar of the base: a full turn of rays, as a 2D laser scanner gives."""
+
+    rays: int = 72
+    """Rays per scan, evenly over the full turn from -pi (5 deg apart)."""
+    range_min_m: float = 0.05
+    range_max_m: float = 4.0
+    height_m: float = 0.2
+    """Height of the rays above the floor: above the chassis, below walls and obstacles."""
+    rate_hz: float = 20.0
+    """Scans per second (simulated time)."""
+
+    def geometry(self) -> ScanGeometry:
+        """Return the bearings of the rays (body frame, counter-clockwise from ahead)."""
+        return ScanGeometry(-math.pi, 2.0 * math.pi / self.rays, self.rays)
+
+
+LIDAR = LidarSpec()
 
 
 def wheel_speeds(v_m_s: float, w_rad_s: float,
@@ -196,6 +235,12 @@ class DiffDriveSim:
         self._wheel_qpos = np.array([joint(name).qposadr[0] for name in WHEEL_JOINT_NAMES])
         self._wheel_dof = np.array([joint(name).dofadr[0] for name in WHEEL_JOINT_NAMES])
         self._contact_adr = int(self.model.sensor('obstacle_contacts').adr[0])
+        self._base_body = int(self.model.body('base_link').id)
+        self.lidar = LIDAR
+        self._ray_angles = self.lidar.geometry().angles()
+        self._ray_vectors = np.zeros((self.lidar.rays, 3))
+        self._ray_geoms = np.zeros(self.lidar.rays, dtype=np.int32)
+        self._ray_distances = np.zeros(self.lidar.rays)
         self._touching = False
         self.collision_count = 0
         """Number of collisions so far: times a contact with an obstacle or wall began."""
@@ -262,6 +307,24 @@ class DiffDriveSim:
         return (float(cos_yaw * vx + sin_yaw * vy), float(-sin_yaw * vx + cos_yaw * vy),
                 float(w))
 
+    def scan_ranges(self) -> np.ndarray:
+        """
+        Cast the lidar's rays from the base centre; return one range per ray (m).
+
+        Rays that hit nothing within ``range_max_m`` read ``+inf`` (REP 117: no return).
+        """
+        x, y, yaw = self.data.qpos[self._base_qpos]
+        bearings = yaw + self._ray_angles
+        self._ray_vectors[:, 0] = np.cos(bearings)
+        self._ray_vectors[:, 1] = np.sin(bearings)
+        origin = np.array([x, y, self.lidar.height_m])
+        mujoco.mj_multiRay(self.model, self.data, origin, self._ray_vectors.ravel(), None, True,
+                           self._base_body, self._ray_geoms, self._ray_distances, None,
+                           self.lidar.rays, self.lidar.range_max_m)
+        ranges = self._ray_distances.copy()
+        ranges[(ranges < 0.0) | (ranges > self.lidar.range_max_m)] = math.inf
+        return ranges
+
     def state(self) -> RobotState:
         """Return the canonical state: base pose and twist, wheel positions and speeds."""
         x, y, yaw = self.data.qpos[self._base_qpos]
@@ -281,7 +344,8 @@ class DiffDriveEnv(GoalEnv):
     ``reset(options={'goal': [x, y], 'start_pose': (x, y, yaw) or Pose2D})``: without a goal
     one is sampled from the world's goal region at least ``goal_clearance_m`` from obstacles;
     without a start pose the world's is used. The goal counts as reached when the base centre
-    is within ``goal_tolerance_m`` of it.
+    is within ``goal_tolerance_m`` of it. With ``scan`` the state also holds the lidar's sector
+    features ``scan.<i>`` (``core.scan``), as the steering node assembles them.
     """
 
     command_names = COMMAND_NAMES
@@ -292,21 +356,28 @@ class DiffDriveEnv(GoalEnv):
     def __init__(self, world: World, control_dt_s: float = 0.05, max_episode_s: float = 30.0,
                  seed: int | None = None, *, physics_dt_s: float = PHYSICS_DT_S,
                  goal_tolerance_m: float = 0.25, goal_clearance_m: float = 0.35,
-                 collision_penalty: float = 1.0) -> None:
+                 collision_penalty: float = 1.0, scan: ScanBinning | None = None) -> None:
         super().__init__(physics_dt_s=physics_dt_s, control_dt_s=control_dt_s,
                          max_episode_s=max_episode_s, goal_tolerance=goal_tolerance_m,
                          collision_penalty=collision_penalty, seed=seed)
         self.world = world
         self.goal_clearance_m = goal_clearance_m
         self.sim = DiffDriveSim(world, physics_dt_s)
+        self.scan = scan
+        self._scan_geometry = self.sim.lidar.geometry()
 
     def start_option_keys(self) -> tuple[str, ...]:
         """Return the reset option that sets the start: ``start_pose``."""
         return ('start_pose',)
 
     def state(self) -> RobotState:
-        """Return the canonical state of the base."""
-        return self.sim.state()
+        """Return the canonical state of the base (and the scan features with ``scan``)."""
+        state = dict(self.sim.state())
+        if self.scan is not None:
+            lidar = self.sim.lidar
+            state.update(self.scan.state(self._scan_geometry, self.sim.scan_ranges(),
+                                         lidar.range_min_m, lidar.range_max_m))
+        return state
 
     def _sample_goal(self, rng: np.random.Generator) -> np.ndarray:
         return self.world.sample_goal(rng, self.goal_clearance_m)

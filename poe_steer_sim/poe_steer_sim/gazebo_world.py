@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Gazebo (gz sim Harmonic) world equivalent to the MuJoCo simulation, generated from a World.
 
@@ -6,7 +20,9 @@ differential-drive base (``diff_drive.GEOMETRY``). It offers the MuJoCo node's t
 ``config/gz_bridge.yaml``: ``cmd_vel`` drives the DiffDrive system; ``odom`` comes from the
 OdometryPublisher system (ground-truth pose in the world frame, like the MuJoCo node, rather
 than DiffDrive's wheel odometry, which goes to the unbridged ``/wheel_odom``); ``joint_states``
-from the JointStatePublisher; ``/clock`` from the server. Unlike the MuJoCo node, gz's DiffDrive
+from the JointStatePublisher; ``scan`` from a ``gpu_lidar`` sensor with the MuJoCo lidar's rays,
+range and rate (``diff_drive.LIDAR``, rendered by the Sensors system); ``/clock`` from the
+server. Unlike the MuJoCo node, gz's DiffDrive
 has no command timeout: the last command holds until a new one arrives.
 
 Regenerate the checked-in ``worlds/diff_drive.sdf`` after editing ``config/sim_world.yaml``::
@@ -20,7 +36,7 @@ import math
 import pathlib
 
 from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveGeometry, \
-    GEOMETRY, WHEEL_JOINT_NAMES
+    GEOMETRY, LIDAR, LidarSpec, WHEEL_JOINT_NAMES
 from poe_steer_sim.world import BoxObstacle, CylinderObstacle, DEFAULT_WORLD_FILE, \
     load_world, World
 
@@ -28,7 +44,7 @@ SOURCE_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SDF_PATH = SOURCE_ROOT / 'worlds' / 'diff_drive.sdf'
 ROBOT_MODEL_NAME = 'poe_diff_drive'
 GZ_TOPICS = {'cmd_vel': '/cmd_vel', 'odom': '/odom', 'joint_states': '/joint_states',
-             'clock': '/clock'}
+             'scan': '/scan', 'clock': '/clock'}
 """gz-transport topic of each bridged ROS topic (keys are the MuJoCo node's topic names)."""
 ODOM_RATE_HZ = 50.0
 
@@ -96,6 +112,27 @@ def _wheel(side: str, sign: int, g: DiffDriveGeometry) -> str:
       </joint>"""
 
 
+def _lidar(lidar: LidarSpec, g: DiffDriveGeometry) -> str:
+    """Return the gpu_lidar sensor of base_link: the MuJoCo lidar's rays, range and rate."""
+    geometry = lidar.geometry()
+    angle_max = geometry.angle_min + geometry.increment * (geometry.count - 1)
+    return f"""
+        <sensor name="lidar" type="gpu_lidar">
+          <pose>0 0 {lidar.height_m - g.wheel_radius_m:.9g} 0 0 0</pose>
+          <topic>{GZ_TOPICS['scan']}</topic>
+          <gz_frame_id>base_link</gz_frame_id>
+          <update_rate>{lidar.rate_hz}</update_rate>
+          <always_on>true</always_on>
+          <lidar>
+            <scan><horizontal><samples>{geometry.count}</samples><resolution>1</resolution>
+              <min_angle>{geometry.angle_min:.9g}</min_angle>
+              <max_angle>{angle_max:.9g}</max_angle></horizontal></scan>
+            <range><min>{lidar.range_min_m}</min><max>{lidar.range_max_m}</max>
+              <resolution>0.01</resolution></range>
+          </lidar>
+        </sensor>"""
+
+
 def _robot(world: World, g: DiffDriveGeometry) -> str:
     pose = world.start_pose
     chassis = (f'<box><size>{g.chassis_length_m} {g.chassis_width_m} '
@@ -120,6 +157,7 @@ def _robot(world: World, g: DiffDriveGeometry) -> str:
           <surface><friction><ode><mu>0</mu><mu2>0</mu2></ode></friction></surface></collision>
         <visual name="caster"><pose>{caster_pose}</pose>
           <geometry><sphere><radius>{g.caster_radius_m}</radius></sphere></geometry></visual>
+        {_lidar(LIDAR, g)}
       </link>{_wheel('left', 1, g)}{_wheel('right', -1, g)}
       <plugin filename="gz-sim-diff-drive-system" name="gz::sim::systems::DiffDrive">
         <left_joint>{left}</left_joint>
@@ -173,6 +211,9 @@ def build_sdf(world: World, geometry: DiffDriveGeometry = GEOMETRY) -> str:
     <plugin filename="gz-sim-user-commands-system" name="gz::sim::systems::UserCommands"/>
     <plugin filename="gz-sim-scene-broadcaster-system"
             name="gz::sim::systems::SceneBroadcaster"/>
+    <plugin filename="gz-sim-sensors-system" name="gz::sim::systems::Sensors">
+      <render_engine>ogre2</render_engine>
+    </plugin>
     <light type="directional" name="sun">
       <cast_shadows>true</cast_shadows>
       <pose>0 0 10 0 0 0</pose>

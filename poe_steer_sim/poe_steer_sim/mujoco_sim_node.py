@@ -1,9 +1,25 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 ROS 2 node ``mujoco_sim``: the MuJoCo differential-drive base behind the topics of a real one.
 
 It subscribes ``cmd_vel`` (Twist, or TwistStamped with ``cmd_vel_stamped``), publishes
 ``odom`` (nav_msgs/Odometry, ``odom`` -> ``base_link``, ground-truth pose in the world frame,
-twist in the body frame), the wheels' ``joint_states`` and ``/clock``, so that every other node
+twist in the body frame), the wheels' ``joint_states``, the lidar's ``scan``
+(sensor_msgs/LaserScan in ``base_link``, MuJoCo ray casts, ``diff_drive.LIDAR``: 72 rays over
+the full turn at 20 Hz of simulated time) and ``/clock``, so that every other node
 runs with ``use_sim_time:=true``. ``~/collision_count`` (std_msgs/UInt32, latched) counts
 collisions with obstacles and walls; ``~/reset`` (std_srvs/Trigger) puts the base back at the
 world's start pose (simulated time keeps running forward).
@@ -41,7 +57,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from rclpy.time import Time
 from rosgraph_msgs.msg import Clock as ClockMsg
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import UInt32
 from std_srvs.srv import Trigger
 import transforms3d
@@ -123,6 +139,7 @@ def topic_table(cmd_vel_stamped: bool) -> dict[str, TopicSpec]:
                              Direction.SUBSCRIBE),
         'odom': TopicSpec('odom', Odometry, Direction.PUBLISH),
         'joint_states': TopicSpec('joint_states', JointState, Direction.PUBLISH),
+        'scan': TopicSpec('scan', LaserScan, Direction.PUBLISH),
     }
 
 
@@ -155,6 +172,10 @@ class MujocoSimNode(Node):
         self._clock_pub = self.create_publisher(ClockMsg, topics['clock'].name, 10)
         self._odom_pub = self.create_publisher(Odometry, topics['odom'].name, 10)
         self._joint_pub = self.create_publisher(JointState, topics['joint_states'].name, 10)
+        self._scan_pub = self.create_publisher(LaserScan, topics['scan'].name, 10)
+        self._scan_period_s = 1.0 / self._sim.lidar.rate_hz
+        self._next_scan_s = self._sim.time_s
+        self._scan = self._empty_scan()
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self._collision_pub = self.create_publisher(UInt32, '~/collision_count', latched)
         self.create_subscription(topics['cmd_vel'].msg_type, topics['cmd_vel'].name,
@@ -211,6 +232,7 @@ class MujocoSimNode(Node):
         self._command = STOP_COMMAND
         self._command_time_s = -math.inf
         self._timed_out = True
+        self._next_scan_s = self._sim.time_s  # the scan of the new pose goes out at once
         self._publish_state()
         response.success = True
         response.message = f'reset to x={pose.x_m} m, y={pose.y_m} m, yaw={pose.yaw_rad} rad'
@@ -254,6 +276,28 @@ class MujocoSimNode(Node):
             self._collisions_reported = count
             self._collision_pub.publish(UInt32(data=count))
 
+    def _empty_scan(self) -> LaserScan:
+        """Return a scan message with the lidar's fixed geometry filled in."""
+        lidar, geometry = self._sim.lidar, self._sim.lidar.geometry()
+        scan = LaserScan()
+        scan.header.frame_id = BASE_FRAME
+        scan.angle_min = geometry.angle_min
+        scan.angle_increment = geometry.increment
+        scan.angle_max = geometry.angle_min + geometry.increment * (geometry.count - 1)
+        scan.scan_time = self._scan_period_s
+        scan.range_min = lidar.range_min_m
+        scan.range_max = lidar.range_max_m
+        return scan
+
+    def _publish_scan(self, stamp: Any) -> None:
+        """Cast the lidar's rays and publish them when a scan is due (simulated time)."""
+        if self._sim.time_s < self._next_scan_s - self._sim.physics_dt_s / 2:
+            return
+        self._next_scan_s = max(self._next_scan_s + self._scan_period_s, self._sim.time_s)
+        self._scan.header.stamp = stamp
+        self._scan.ranges = self._sim.scan_ranges().tolist()
+        self._scan_pub.publish(self._scan)
+
     def _publish_state(self) -> None:
         stamp = _stamp(self._sim.time_s)
         self._clock_pub.publish(ClockMsg(clock=stamp))
@@ -280,6 +324,7 @@ class MujocoSimNode(Node):
         joints.position = [state[joint_position_key(name)] for name in WHEEL_JOINT_NAMES]
         joints.velocity = [state[joint_velocity_key(name)] for name in WHEEL_JOINT_NAMES]
         self._joint_pub.publish(joints)
+        self._publish_scan(stamp)
 
 
 def main(args: list[str] | None = None) -> None:

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Worlds for the mobile-base simulation: start pose, goal region, obstacles and arena walls.
 
@@ -128,9 +142,9 @@ class CylinderObstacle:
     def __post_init__(self) -> None:
         _check_numbers(self, finite=('x_m', 'y_m'), positive=('radius_m', 'height_m'))
 
-    def clearance(self, x_m: float, y_m: float) -> float:
-        """Return the distance (m) from a point to the cylinder's side, negative inside."""
-        return math.hypot(x_m - self.x_m, y_m - self.y_m) - self.radius_m
+    def clearance(self, x_m: Any, y_m: Any) -> Any:
+        """Return the distance (m) from a point (or arrays of them) to the side, < 0 inside."""
+        return np.hypot(x_m - self.x_m, y_m - self.y_m) - self.radius_m
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,14 +162,15 @@ class BoxObstacle:
         _check_numbers(self, finite=('x_m', 'y_m', 'yaw_rad'),
                        positive=('size_x_m', 'size_y_m', 'height_m'))
 
-    def clearance(self, x_m: float, y_m: float) -> float:
-        """Return the signed distance (m) from a point to the box's footprint (negative inside)."""
+    def clearance(self, x_m: Any, y_m: Any) -> Any:
+        """Return the signed distance (m) from a point (or arrays) to the footprint, < 0 inside."""
         cos_yaw, sin_yaw = math.cos(self.yaw_rad), math.sin(self.yaw_rad)
         dx, dy = x_m - self.x_m, y_m - self.y_m
         # Point in the box frame, folded into the first quadrant, relative to the corner.
-        qx = abs(cos_yaw * dx + sin_yaw * dy) - self.size_x_m / 2
-        qy = abs(-sin_yaw * dx + cos_yaw * dy) - self.size_y_m / 2
-        return math.hypot(max(qx, 0.0), max(qy, 0.0)) + min(max(qx, qy), 0.0)
+        qx = np.abs(cos_yaw * dx + sin_yaw * dy) - self.size_x_m / 2
+        qy = np.abs(-sin_yaw * dx + cos_yaw * dy) - self.size_y_m / 2
+        return (np.hypot(np.maximum(qx, 0.0), np.maximum(qy, 0.0))
+                + np.minimum(np.maximum(qx, qy), 0.0))
 
 
 Obstacle = CylinderObstacle | BoxObstacle
@@ -228,9 +243,12 @@ class World:
         walls = self.arena.walls() if self.arena is not None else ()
         return self.obstacles + walls
 
-    def clearance(self, x_m: float, y_m: float) -> float:
-        """Return the distance (m) from a point to the nearest obstacle or wall (inf if none)."""
-        return min((solid.clearance(x_m, y_m) for solid in self.solids()), default=math.inf)
+    def clearance(self, x_m: Any, y_m: Any) -> Any:
+        """Return the distance (m) from a point (or arrays) to the nearest solid (inf if none)."""
+        result = np.full(np.broadcast(x_m, y_m).shape, math.inf)
+        for solid in self.solids():
+            result = np.minimum(result, solid.clearance(x_m, y_m))
+        return float(result) if result.ndim == 0 else result
 
     def sample_goal(self, rng: np.random.Generator, clearance_m: float = 0.35,
                     max_tries: int = 1000) -> np.ndarray:
@@ -293,3 +311,75 @@ def package_config_path(name: str) -> pathlib.Path:
 def default_world() -> World:
     """Return the package's default world (``config/sim_world.yaml``)."""
     return load_world(package_config_path(DEFAULT_WORLD_FILE))
+
+
+@dataclasses.dataclass(frozen=True)
+class LayoutConfig:
+    """
+    How random obstacle layouts are drawn (``random_layout``): sizes in m, counts inclusive.
+
+    The arena's width and depth are scaled per layout, so walls come at varied distances too.
+    """
+
+    obstacles: tuple[int, int] = (2, 7)
+    cylinder_radius_m: tuple[float, float] = (0.15, 0.4)
+    box_side_m: tuple[float, float] = (0.2, 1.0)
+    arena_scale: tuple[float, float] = (0.7, 1.2)
+    min_gap_m: float = 0.6
+    """Free space kept between obstacles (and to the walls), so the robot (0.37 m across) can
+    pass between any two."""
+
+    def describe(self) -> str:
+        """Return a one-line description for provenance."""
+        return (f'{self.obstacles[0]}-{self.obstacles[1]} cylinders (radius '
+                f'{self.cylinder_radius_m} m) and boxes (sides {self.box_side_m} m, any yaw), '
+                f'>= {self.min_gap_m} m apart, arena scaled by {self.arena_scale}')
+
+
+def random_layout(rng: np.random.Generator, base: World,
+                  config: LayoutConfig = LayoutConfig(), max_tries: int = 200) -> World:
+    """
+    Draw a world like ``base`` with a scaled arena and random obstacles in it.
+
+    Start pose and goal region are kept from ``base`` when they fit in the new arena (goals for
+    training are drawn anywhere in the arena by the caller); obstacles that would overlap each
+    other or the walls within ``min_gap_m`` are redrawn, up to ``max_tries`` in all.
+
+    :raises ValueError: when ``base`` has no arena.
+    """
+    if base.arena is None:
+        raise ValueError('random_layout needs a world with an arena')
+    arena = base.arena
+    scale = rng.uniform(*config.arena_scale, size=2)
+    half = np.array([arena.x_max_m - arena.x_min_m, arena.y_max_m - arena.y_min_m]) * scale / 2
+    centre = np.array([(arena.x_min_m + arena.x_max_m) / 2, (arena.y_min_m + arena.y_max_m) / 2])
+    new_arena = dataclasses.replace(arena, x_min_m=float(centre[0] - half[0]),
+                                    x_max_m=float(centre[0] + half[0]),
+                                    y_min_m=float(centre[1] - half[1]),
+                                    y_max_m=float(centre[1] + half[1]))
+    region = Region2D(new_arena.x_min_m, new_arena.x_max_m, new_arena.y_min_m, new_arena.y_max_m)
+    empty = World(Pose2D(*centre.tolist()), region, (), new_arena)
+    wanted = int(rng.integers(config.obstacles[0], config.obstacles[1] + 1))
+    obstacles: list[Obstacle] = []
+    for _ in range(max_tries):
+        if len(obstacles) == wanted:
+            break
+        x_m, y_m = region.sample(rng)
+        if rng.random() < 0.5:
+            candidate: Obstacle = CylinderObstacle(x_m, y_m, rng.uniform(
+                *config.cylinder_radius_m))
+            reach = candidate.radius_m
+        else:
+            size_x, size_y = rng.uniform(*config.box_side_m, size=2)
+            candidate = BoxObstacle(x_m, y_m, size_x, size_y, yaw_rad=rng.uniform(-math.pi,
+                                                                                  math.pi))
+            reach = math.hypot(size_x, size_y) / 2
+        others = World(empty.start_pose, region, tuple(obstacles), new_arena)
+        if others.clearance(x_m, y_m) >= reach + config.min_gap_m:
+            obstacles.append(candidate)
+    start = base.start_pose if new_arena.contains(base.start_pose.x_m, base.start_pose.y_m) \
+        else empty.start_pose
+    goal_region = base.goal_region if (
+        new_arena.contains(base.goal_region.x_min_m, base.goal_region.y_min_m)
+        and new_arena.contains(base.goal_region.x_max_m, base.goal_region.y_max_m)) else region
+    return World(start, goal_region, tuple(obstacles), new_arena)

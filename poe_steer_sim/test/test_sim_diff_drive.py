@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Differential-drive simulation: physics sanity, command handling, episodes, determinism."""
 
 import math
@@ -7,9 +21,11 @@ import mujoco
 import numpy as np
 from poe_steer_ros.core.interfaces import BASE_KEYS, BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, \
     joint_position_key, joint_velocity_key
+from poe_steer_ros.core.scan import ScanBinning
 from poe_steer_sim.diff_drive import build_mjcf, COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv, \
-    DiffDriveSim, GEOMETRY, WHEEL_JOINT_NAMES, wheel_speeds
-from poe_steer_sim.world import default_world, Pose2D, Region2D, World
+    DiffDriveSim, GEOMETRY, LIDAR, WHEEL_JOINT_NAMES, wheel_speeds
+from poe_steer_sim.world import Arena, BoxObstacle, CylinderObstacle, default_world, Pose2D, \
+    Region2D, World
 import pytest
 
 OPEN_WORLD = World(start_pose=Pose2D(), goal_region=Region2D(2.0, 3.0, -1.0, 1.0))
@@ -246,3 +262,34 @@ def test_sim_time_never_goes_backwards_across_resets() -> None:
     sim.reset(Pose2D())
     assert sim.time_s == before == pytest.approx(0.5)
     assert sim.state()[BASE_X] == 0.0 and not sim.touching
+
+
+def test_lidar_ranges_match_known_geometry() -> None:
+    arena = Arena(-2.0, 3.0, -1.0, 4.0)
+    world = World(Pose2D(), Region2D(0.5, 1.0, 0.5, 1.0),
+                  (CylinderObstacle(2.0, 0.0, 0.5), BoxObstacle(0.0, -0.75, 1.0, 0.5)), arena)
+    sim = DiffDriveSim(world)
+    ranges = sim.scan_ranges()
+    bearings = LIDAR.geometry().angles()
+
+    def at(bearing: float) -> float:
+        return float(ranges[np.argmin(np.abs(np.remainder(bearings - bearing + math.pi,
+                                                          2 * math.pi) - math.pi))])
+
+    assert at(0.0) == pytest.approx(1.5, abs=1e-6)          # cylinder side
+    assert at(math.pi / 2) == pytest.approx(4.0, abs=1e-6)   # north wall at the range limit
+    assert at(math.pi) == pytest.approx(2.0, abs=1e-6)       # west wall
+    assert at(-math.pi / 2) == pytest.approx(0.5, abs=1e-6)  # box's near face
+    sim.reset(Pose2D(0.0, 0.0, math.pi / 2))                 # turn left: scan turns with it
+    assert sim.scan_ranges()[np.argmin(np.abs(bearings))] == pytest.approx(4.0, abs=1e-6)
+    sim.reset(Pose2D(0.0, -0.2, 0.0))
+    left = np.argmin(np.abs(bearings - math.pi / 2))
+    assert math.isinf(sim.scan_ranges()[left])  # the north wall is 4.2 m away
+
+
+def test_env_state_holds_scan_features_only_when_asked() -> None:
+    world = World(Pose2D(), Region2D(0.5, 1.0, 0.5, 1.0), (CylinderObstacle(1.0, 0.0, 0.5),))
+    state, _ = DiffDriveEnv(world, scan=ScanBinning(4, 2.0)).reset(options={'goal': [0.0, 1.0]})
+    assert [state[f'scan.{i}'] for i in range(4)] == pytest.approx([0.25, 1.0, 1.0, 1.0])
+    plain, _ = DiffDriveEnv(world).reset(options={'goal': [0.0, 1.0]})
+    assert not any(key.startswith('scan.') for key in plain)

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Gazebo assets, checked statically: SDF world and ros_gz_bridge config match the MuJoCo sim."""
 
 import pathlib
@@ -5,7 +19,7 @@ import xml.etree.ElementTree as ElementTree
 
 import mujoco
 import numpy as np
-from poe_steer_sim.diff_drive import build_mjcf, COMMAND_HIGH, COMMAND_LOW, \
+from poe_steer_sim.diff_drive import build_mjcf, COMMAND_HIGH, COMMAND_LOW, GEOMETRY, LIDAR, \
     WHEEL_JOINT_NAMES
 from poe_steer_sim.gazebo_world import build_sdf, GZ_TOPICS, ROBOT_MODEL_NAME
 from poe_steer_sim.mujoco_sim_node import BASE_FRAME, Direction, ODOM_FRAME, TOPICS
@@ -22,6 +36,7 @@ GZ_TYPE_OF_ROS_TYPE = {  # the ros_gz_bridge message mappings the bridge config 
     'geometry_msgs/msg/Twist': 'gz.msgs.Twist',
     'nav_msgs/msg/Odometry': 'gz.msgs.Odometry',
     'sensor_msgs/msg/JointState': 'gz.msgs.Model',
+    'sensor_msgs/msg/LaserScan': 'gz.msgs.LaserScan',
 }
 BRIDGE_DIRECTION = {Direction.PUBLISH: 'GZ_TO_ROS', Direction.SUBSCRIBE: 'ROS_TO_GZ'}
 
@@ -147,3 +162,21 @@ def test_bridge_mirrors_every_topic_of_the_mujoco_node() -> None:
         assert entry['gz_type_name'] == GZ_TYPE_OF_ROS_TYPE[spec.type_name]
         assert entry['direction'] == BRIDGE_DIRECTION[spec.direction]
         assert entry['gz_topic_name'] == GZ_TOPICS[role]
+
+
+def test_lidar_equals_the_mujoco_lidar(sdf_world: ElementTree.Element,
+                                       robot: ElementTree.Element) -> None:
+    assert sdf_world.find("plugin[@filename='gz-sim-sensors-system']") is not None
+    sensor = robot.find("link[@name='base_link']/sensor[@type='gpu_lidar']")
+    assert sensor is not None
+    assert sensor.findtext('topic') == GZ_TOPICS['scan']
+    assert float(sensor.findtext('update_rate')) == LIDAR.rate_hz
+    assert numbers(sensor.findtext('pose'))[2] + GEOMETRY.wheel_radius_m == \
+        pytest.approx(LIDAR.height_m)
+    horizontal = sensor.find('lidar/scan/horizontal')
+    angles = LIDAR.geometry().angles()
+    assert int(horizontal.findtext('samples')) == LIDAR.rays
+    assert float(horizontal.findtext('min_angle')) == pytest.approx(angles[0])
+    assert float(horizontal.findtext('max_angle')) == pytest.approx(angles[-1])
+    assert float(sensor.findtext('lidar/range/min')) == LIDAR.range_min_m
+    assert float(sensor.findtext('lidar/range/max')) == LIDAR.range_max_m

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The ``mujoco_sim`` node as a real process, driven over DDS from this test process.
 
@@ -32,7 +46,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
 from rosgraph_msgs.msg import Clock as ClockMsg
-from sensor_msgs.msg import JointState
+from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import UInt32
 from std_srvs.srv import Trigger
 import transforms3d
@@ -107,6 +121,7 @@ class Probe:
         self.odom: list[Odometry] = []
         self.clock: list[float] = []
         self.joint_states: JointState | None = None
+        self.scans: list[LaserScan] = []
         self.collisions: int | None = None
         self.stamped = stamped
         self.process: SimProcess | None = None
@@ -117,6 +132,7 @@ class Probe:
             ClockMsg, '/clock', lambda msg: self.clock.append(seconds(msg.clock)), 10)
         self.node.create_subscription(JointState, 'joint_states',
                                       lambda msg: setattr(self, 'joint_states', msg), 10)
+        self.node.create_subscription(LaserScan, 'scan', self.scans.append, 10)
         latched = QoSProfile(depth=1, durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.node.create_subscription(UInt32, '/mujoco_sim/collision_count',
                                       lambda msg: setattr(self, 'collisions', msg.data), latched)
@@ -217,6 +233,20 @@ def test_clock_advances_and_odom_follows_it(probe: Probe) -> None:
                      'the odom stamp on /clock')
     assert (odom.header.frame_id, odom.child_frame_id) == ('odom', 'base_link')
     assert all(variance > 0 for variance in odom.pose.covariance[::7])
+
+
+def test_scan_sees_the_default_worlds_cylinder_ahead(probe: Probe) -> None:
+    probe.scans.clear()
+    probe.spin_until(lambda: len(probe.scans) >= 3, 'scan')
+    scan = probe.scans[-1]
+    assert scan.header.frame_id == 'base_link' and len(scan.ranges) == 72
+    stamps = [seconds(message.header.stamp) for message in probe.scans]
+    assert stamps[-1] - stamps[-2] == pytest.approx(0.05, abs=0.011)  # 20 Hz of sim time
+    ahead = round((0.0 - scan.angle_min) / scan.angle_increment)
+    x_m = probe.odom[-1].pose.pose.position.x
+    # The cylinder at (1.2, 0.15), radius 0.25: the ray straight ahead from (x, 0) meets it at
+    # x = 1.2 - sqrt(0.25**2 - 0.15**2) = 1.0.
+    assert scan.ranges[ahead] == pytest.approx(1.0 - x_m, abs=0.02)
 
 
 def test_a_node_on_sim_time_sees_the_simulated_clock(probe: Probe) -> None:

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Worlds: YAML loading, validation, obstacle geometry and goal sampling."""
 
 import math
@@ -10,7 +24,7 @@ import sys
 from hypothesis import given, settings, strategies as st
 import numpy as np
 from poe_steer_sim.world import Arena, BoxObstacle, CylinderObstacle, default_world, \
-    load_world, package_config_path, World
+    LayoutConfig, load_world, package_config_path, random_layout, World
 import pytest
 import yaml
 
@@ -149,3 +163,21 @@ def test_sim_environments_import_without_ros() -> None:
         filter(None, [str(pathlib.Path(__file__).resolve().parents[1]),
                       os.environ.get('PYTHONPATH')])))
     subprocess.run([sys.executable, '-c', code], env=env, check=True)
+
+
+def test_random_layouts_are_seeded_inside_the_arena_and_leave_gaps() -> None:
+    base = default_world()
+    config = LayoutConfig()
+    first = random_layout(np.random.default_rng(3), base, config)
+    assert first == random_layout(np.random.default_rng(3), base, config)
+    for seed in range(20):
+        world = random_layout(np.random.default_rng(seed), base, config)
+        assert config.obstacles[0] <= len(world.obstacles) <= config.obstacles[1]
+        arena = world.arena
+        width = arena.x_max_m - arena.x_min_m
+        assert 0.7 * 7.0 - 1e-9 <= width <= 1.2 * 7.0 + 1e-9
+        for index, obstacle in enumerate(world.obstacles):
+            assert arena.contains(obstacle.x_m, obstacle.y_m)
+            others = World(world.start_pose, world.goal_region,
+                           world.obstacles[:index] + world.obstacles[index + 1:], arena)
+            assert others.clearance(obstacle.x_m, obstacle.y_m) > config.min_gap_m

@@ -1,30 +1,49 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Frozen-actor forward latency per model format, batch 1 (the control tick) and batch 1024.
 
 Every format carries the same network (observation 8 -> 256 -> 256 -> 2 actions, the size of
 d3rlpy's default encoder) and goes through ``FrozenActor.__call__``, so the numbers include
 the numpy <-> runtime conversions the node pays.
+``perception_run`` times what an actor that sees adds per tick at batch 1 (target <= 20 us):
+turning a 72-ray ``sensor_msgs/LaserScan`` into 12 sector features and scoring the observation
+against a 1024-point support model, with the std widening.
 Run: ``python -m poe_steer_lab.bench.actor_bench``.
 """
 
 from __future__ import annotations
 
-import os
 import pathlib
-import platform
 import tempfile
 from typing import Any
 
 import numpy as np
 import onnxruntime
-from poe_steer_lab.bench.machine import cpu_name
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_lab.offline.export import export_actor, write_manifest
 from poe_steer_ros.core.actor import LatencyStats, load_actor, measure_latency
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ArchitectureSpec, ModelFormat,
                                          Normalization, ObservationSpec, OutputSpec, Provenance,
                                          StdKind)
+from poe_steer_ros.core.scan import ScanBinning
+from poe_steer_ros.core.support import DEFAULT_K, DEFAULT_POINTS, SupportAwareActor, SupportModel
 from poe_steer_ros.core.torch_actor import GaussianMLP
+from poe_steer_ros.ros.adapters import laser_scan_to_state
+from sensor_msgs.msg import LaserScan
 import torch
 
 FIELDS = ('base.x', 'base.y', 'base.yaw_cos', 'base.yaw_sin', 'base.v', 'base.w',
@@ -124,6 +143,59 @@ def _plot(rows: list[tuple[str, str, LatencyStats, LatencyStats]], path: pathlib
     pyplot.close(figure)
 
 
+SCAN_RAYS = 72
+SCAN_BINS = 12
+SEEING_OBS_DIM = 6 + SCAN_BINS
+PERCEPTION_TARGET_US = 20.0
+
+
+class _ZeroActor:
+    """An actor that costs nothing, so the timing is the support model's alone."""
+
+    obs_dim = SEEING_OBS_DIM
+    _zeros = np.zeros(2)
+
+    def __call__(self, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self._zeros, self._zeros
+
+
+def perception_run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
+    """Time scan features and the support model at batch 1; return a markdown section."""
+    passes = 200 if quick else 3000
+    rng = np.random.default_rng(0)
+    increment = 2 * np.pi / SCAN_RAYS
+    scan = LaserScan(angle_min=-np.pi, angle_increment=increment,
+                     angle_max=-np.pi + increment * (SCAN_RAYS - 1), range_min=0.05,
+                     range_max=4.0, ranges=rng.uniform(0.1, 5.0, SCAN_RAYS).tolist())
+    binning = ScanBinning(SCAN_BINS, 2.0)
+    model = SupportModel.fit(rng.normal(size=(4 * DEFAULT_POINTS, SEEING_OBS_DIM)))
+    widened = SupportAwareActor(_ZeroActor(), model, gain=1.0)
+    obs = rng.normal(size=SEEING_OBS_DIM)
+
+    def tick() -> None:
+        laser_scan_to_state(scan, binning)
+        widened(obs)
+
+    rows = [('scan features (LaserScan -> 12 sectors)', lambda: laser_scan_to_state(
+                scan, binning)),
+            (f'support score + std widening ({DEFAULT_POINTS} points, k {DEFAULT_K})',
+             lambda: widened(obs)),
+            ('both: added per tick', tick)]
+    lines = ['## What an actor that sees adds per tick', '',
+             f'Batch 1, {passes} calls each after 100 warm-up calls: a {SCAN_RAYS}-ray LaserScan '
+             f'message to {SCAN_BINS} sector features (`adapters.laser_scan_to_state`), and the '
+             f'support score of a {SEEING_OBS_DIM}-field observation with the std widening '
+             f'(`core.support.SupportAwareActor` around an actor that costs nothing). Target: '
+             f'<= {PERCEPTION_TARGET_US:g} us added.', '',
+             '| step | median (us) | p99 (us) |', '|---|---|---|']
+    for label, call in rows:
+        for _ in range(100):
+            call()
+        stats = measure_latency(lambda _: call(), obs, passes)
+        lines.append(f'| {label} | {stats.median_s * 1e6:.1f} | {stats.p99_s * 1e6:.1f} |')
+    return '\n'.join(lines + [''])
+
+
 def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     """Measure every format on every available device; return a markdown section."""
     passes_single, passes_batch = (200, 5) if quick else (3000, 50)
@@ -154,16 +226,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         out_dir.mkdir(parents=True, exist_ok=True)
         _plot(rows, out_dir / 'actor_latency.png')
         lines += ['', '![Batch-1 actor latency per format](actor_latency.png)']
-    lines += [
-        '',
-        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), CUDA '
-        f'{"yes" if "cuda" in _devices() else "no"}; Python {platform.python_version()}, '
-        f'torch {torch.__version__}, onnxruntime {onnxruntime.__version__}, '
-        f'numpy {np.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Per-state cost of the steering core: compose + select + squash + clamp, numpy and torch.
 
@@ -14,14 +28,12 @@ Run: ``python -m poe_steer_lab.bench.core_bench``.
 from __future__ import annotations
 
 import math
-import os
 import pathlib
-import platform
 import time
 from typing import Any, Callable
 
 import numpy as np
-from poe_steer_lab.bench.machine import cpu_name
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_ros.core.compose import GaussianPair, Rule
 from poe_steer_ros.core.gaussian import (ActionScale, array_namespace, DiagGaussian, squash,
                                          squash_to_command, sum_last)
@@ -237,14 +249,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         out_dir.mkdir(parents=True, exist_ok=True)
         _plot(rows, out_dir / 'core_latency.png')
         lines += ['', '![Single-state numpy latency per dimension](core_latency.png)']
-    lines += [
-        '',
-        f'Machine: {cpu_name()}, {os.cpu_count()} CPU(s), shared with other jobs; Python '
-        f'{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

@@ -1,22 +1,34 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """Run every benchmark and write one markdown report (``make bench`` -> docs/benchmarks.md)."""
 
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
-import platform
 import re
 import time
 from typing import Callable, Sequence
 
-import numpy as np
 from poe_steer_lab.bench import actor_bench, core_bench, dds_bench, sim_bench, startup_bench
-import torch
+from poe_steer_lab.bench.machine import machine_footer
 
 BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
     ('core', core_bench.run),
     ('actor', actor_bench.run),
+    ('scan features and support model', actor_bench.perception_run),
     ('simulation', sim_bench.run),
     ('control tick through DDS', dds_bench.run),
     ('startup', startup_bench.run),
@@ -24,12 +36,10 @@ BENCHMARKS: tuple[tuple[str, Callable[..., str]], ...] = (
 """Each entry's ``run(quick, out_dir)`` returns a markdown section and may write PNGs."""
 
 
-def machine_facts() -> str:
-    """One line on what the figures were measured with."""
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, '
-            f'Python {platform.python_version()}, numpy {np.__version__}, '
-            f'torch {torch.__version__} ({torch.get_num_threads()} threads), '
-            f'CUDA {"available" if torch.cuda.is_available() else "absent"}')
+def without_footer(report: str) -> str:
+    """Return ``report`` without its closing "Machine:" paragraph, if it has one."""
+    body, _, last = report.rstrip('\n').rpartition('\n\n')
+    return body + '\n' if last.startswith('Machine: ') else report
 
 
 def replace_sections(report: str, sections: Sequence[str]) -> str:
@@ -65,12 +75,13 @@ def write_report(out_dir: Path, quick: bool = False, only: Sequence[str] = ()) -
         print(f'[bench] {name} done in {time.perf_counter() - start:.1f} s', flush=True)
     path = out_dir / 'benchmarks.md'
     if only and path.is_file():
-        path.write_text(replace_sections(path.read_text(), sections))
+        kept = without_footer(path.read_text())
+        path.write_text(replace_sections(kept, sections) + '\n' + machine_footer() + '\n')
         return path
     path.write_text(
         '# Benchmarks\n\n'
         f'Written by `make bench` (`python -m poe_steer_lab.cli bench`) on '
         f'{datetime.date.today().isoformat()}{" in quick mode (not for quoting)" if quick else ""}'
-        f'.\nMachine: {machine_facts()}. Absolute times on shared machines are noisy: quote '
-        'medians and ratios measured in one run.\n\n' + '\n\n'.join(sections) + '\n')
+        '. Absolute times on shared machines are noisy: quote medians and ratios measured in '
+        'one run.\n\n' + '\n\n'.join(sections) + '\n\n' + machine_footer() + '\n')
     return path

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Simulation throughput: environment steps per second and the real-time factor reached in-process.
 
@@ -7,15 +21,13 @@ cost bounds how many episodes fit in a run. Run: ``python -m poe_steer_lab.bench
 
 from __future__ import annotations
 
-import os
 import pathlib
-import platform
 import statistics
 import time
 from typing import Callable
 
-import mujoco
 import numpy as np
+from poe_steer_lab.bench.machine import machine_footer
 from poe_steer_sim.arm import PlanarArmEnv
 from poe_steer_sim.diff_drive import DiffDriveEnv, DiffDriveSim
 from poe_steer_sim.goal_env import GoalEnv
@@ -78,14 +90,8 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     for name, sim_dt_s, rate in rows:
         lines.append(f'| {name} | {sim_dt_s:g} | {rate:,.0f} | {rate * sim_dt_s:,.0f} | '
                      f'{rate * sim_dt_s * 60:,.0f} |')
-    lines += [
-        '',
-        f'Machine: {platform.machine()}, {os.cpu_count()} CPU(s), Python '
-        f'{platform.python_version()}, mujoco {mujoco.__version__}, numpy {np.__version__}.',
-        '',
-    ]
-    return '\n'.join(lines)
+    return '\n'.join(lines) + '\n'
 
 
 if __name__ == '__main__':
-    print(run())
+    print(run() + '\n' + machine_footer())

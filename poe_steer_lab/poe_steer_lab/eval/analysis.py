@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 From per-episode results to the protocol's answers: verdicts, counts, selector, findings.
 
@@ -280,7 +294,8 @@ def _overconfidence(results: Results) -> Finding:
     parts, worse = [], 0
     for actor in results.actors:
         noise = max(config.noise_scales)
-        honest = Cell(actor, PriorSpec(PriorKind.DEGRADED, noise, Flavour.HONEST), 0.0)
+        honest = Cell(actor, PriorSpec(PriorKind.DEGRADED, noise, Flavour.HONEST),
+                      config.noise_shift)
         confident = dataclasses.replace(
             honest, prior=PriorSpec(PriorKind.DEGRADED, noise, Flavour.OVERCONFIDENT))
         comparison = results.compare(confident, rule, rule, honest)
@@ -348,7 +363,8 @@ def _best_success(results: Results, cell: Cell, family: RuleFamily) -> tuple[str
 
 def _poor_actor(results: Results) -> Finding:
     poor = results.actors[-1]
-    cell = Cell(poor, ORACLE, 0.0)
+    training = results.config.training_shift
+    cell = Cell(poor, ORACLE, training)
     frozen = results.run(cell, FROZEN).column('success').mean()
     best = [_best_success(results, cell, family)
             for family in (RuleFamily.POE, RuleFamily.ADDITIVE, RuleFamily.PRIOR_ONLY)]
@@ -356,14 +372,15 @@ def _poor_actor(results: Results) -> Finding:
     if frozen > 0.0:
         agreement = 'not tested'
         measured = (f'our {poor} actor is not a zero-success actor (frozen success {frozen:.0%} '
-                    f'at shift 0), so this finding has no counterpart here; with the oracle '
-                    f'prior the best of each family reach: {steered}')
+                    f'at shift {training:g}), so this finding has no counterpart here; with the '
+                    f'oracle prior the best of each family reach: {steered}')
     else:
         agreement = 'agrees' if best[0][1] == 0.0 else 'disagrees'
-        measured = (f'{poor} actor: frozen success 0 % at shift 0. With the oracle prior the '
-                    f'best of each family reach: {steered}. Criterion: agrees if no PoE alpha '
-                    'succeeds (PoE stays anchored to the actor); additive and prior-only are '
-                    'not anchored, and our oracle is a planner that succeeds on its own')
+        measured = (f'{poor} actor: frozen success 0 % at shift {training:g}. With the oracle '
+                    f'prior the best of each family reach: {steered}. Criterion: agrees if no '
+                    'PoE alpha succeeds (PoE stays anchored to the actor); additive and '
+                    'prior-only are not anchored, and our oracle is a planner that succeeds on '
+                    'its own')
     return Finding('A behaviour-cloned actor that solves no episode passes zero to every rule.',
                    measured + '.', agreement)
 
@@ -382,6 +399,7 @@ def _shift_finding(results: Results) -> Finding:
     return Finding(
         'Graceful degradation: performance falls smoothly with objective shift, without a '
         'cliff.',
-        f'Success rate over shifts {", ".join(f"{s:g}" for s in config.shifts_m)} m (oracle '
+        f'Success rate over shifts {", ".join(f"{s:g}" for s in config.shifts_m)} '
+        f'{config.shift_unit} (oracle '
         f'prior): {"; ".join(parts)}. Criterion: a cliff is a success drop > 50 points '
         f'between neighbouring shifts; {cliffs} found.', agreement)

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Goal priors of known quality for the evaluation: oracle, degraded (two flavours) and random.
 
@@ -22,7 +36,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 from poe_steer_lab.offline.behaviour import BehaviourConfig, GoalSeekingBehaviour
@@ -132,20 +146,21 @@ class EvalPrior(Protocol):
         ...
 
 
-class OraclePrior:
+class ExpertPrior:
     """
-    The expert planner's command toward the deployment goal, with std ``std_0``.
+    An expert's noise-free command toward the deployment goal, with std ``std_0``.
 
-    :param world: the world whose obstacles the planner knows.
+    :param expert: (state, goal) -> command inside the command bounds.
     :param scale: the command bounds (stds are fractions of their half-range).
     :param std: ``std_0`` in normalised-action units.
     """
 
     space = Space.COMMAND
 
-    def __init__(self, world: World, scale: ActionScale, std: float) -> None:
-        """Build the expert's navigation grid once."""
-        self._expert = GoalSeekingBehaviour(world, scale.low, scale.high, EXPERT_BEHAVIOUR)
+    def __init__(self, expert: Callable[[RobotState, np.ndarray], np.ndarray],
+                 scale: ActionScale, std: float) -> None:
+        """Keep the expert and the std in command units."""
+        self._expert = expert
         self.std = std * scale.scale
 
     def start_episode(self, seed: int) -> None:
@@ -156,8 +171,23 @@ class OraclePrior:
         return DiagGaussian(self.expert_command(state, goal), self.std.copy(), Space.COMMAND)
 
     def expert_command(self, state: RobotState, goal: np.ndarray) -> np.ndarray:
-        """Return the noise-free expert command ``[v, w]`` (inside the command bounds)."""
-        return self._expert(state, goal, 0.0)
+        """Return the noise-free expert command."""
+        return self._expert(state, goal)
+
+
+class OraclePrior(ExpertPrior):
+    """
+    The diff-drive world's expert planner (the dataset's controller without noise) as a prior.
+
+    :param world: the world whose obstacles the planner knows.
+    :param scale: the command bounds.
+    :param std: ``std_0`` in normalised-action units.
+    """
+
+    def __init__(self, world: World, scale: ActionScale, std: float) -> None:
+        """Build the expert's navigation grid once."""
+        behaviour = GoalSeekingBehaviour(world, scale.low, scale.high, EXPERT_BEHAVIOUR)
+        super().__init__(lambda state, goal: behaviour(state, goal, 0.0), scale, std)
 
 
 class DegradedPrior:
@@ -173,7 +203,7 @@ class DegradedPrior:
 
     space = Space.COMMAND
 
-    def __init__(self, oracle: OraclePrior, scale: ActionScale, noise: float, flavour: Flavour,
+    def __init__(self, oracle: ExpertPrior, scale: ActionScale, noise: float, flavour: Flavour,
                  correlation: float) -> None:
         """Keep the oracle and precompute the noise scale and the reported std."""
         self._oracle = oracle
@@ -225,7 +255,7 @@ class RandomPrior:
         return DiagGaussian(self.mean.copy(), self.std.copy(), Space.COMMAND)
 
 
-def build_prior(spec: PriorSpec, oracle: OraclePrior, scale: ActionScale,
+def build_prior(spec: PriorSpec, oracle: ExpertPrior, scale: ActionScale,
                 settings: PriorSettings) -> EvalPrior:
     """
     Return the prior ``spec`` describes, sharing ``oracle``'s planner.

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The evaluation protocol: actors x priors x objective shifts x rules, paired over episodes.
 
@@ -25,24 +39,25 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import hashlib
 import math
 import multiprocessing
 import pathlib
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+import time
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
-from poe_steer_lab.eval.priors import (build_prior, EvalPrior, Flavour, ORACLE, OraclePrior,
-                                       PriorKind, PriorSettings, PriorSpec, RANDOM)
+from poe_steer_lab.eval.priors import (build_prior, EvalPrior, ExpertPrior, Flavour, ORACLE,
+                                       OraclePrior, PriorKind, PriorSettings, PriorSpec, RANDOM)
 from poe_steer_lab.offline.dataset import DatasetConfig, episode_plan
-from poe_steer_lab.offline.rollout import run_episode
-from poe_steer_ros.core.actor import FrozenActor, load_actor
+from poe_steer_lab.offline.rollout import run_episode, SteererPolicy
+from poe_steer_ros.core.actor import FrozenActor, load_actor, sha256_of
 from poe_steer_ros.core.compose import alpha_to_beta, Rule
 from poe_steer_ros.core.gaussian import ActionScale
-from poe_steer_ros.core.interfaces import RobotState
 from poe_steer_ros.core.priors import PriorConfig, PriorType
 from poe_steer_ros.core.safety import SafetyEnvelope
-from poe_steer_ros.core.steerer import ActionMode, Steerer, SteeringConfig
-from poe_steer_sim.diff_drive import COMMAND_HIGH, COMMAND_LOW, DiffDriveEnv
+from poe_steer_ros.core.steerer import ActionMode, SteeringConfig, Telemetry
+from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world, Pose2D, World
 import tqdm
 
@@ -97,7 +112,7 @@ class RuleSpec:
         family = self.family
         rule = Rule.POE if family is RuleFamily.SELECTOR else Rule(family.value)
         return SteeringConfig(
-            rule=rule, alpha=self.alpha, beta=self.beta if family is RuleFamily.KL else 1.0,
+            rule=rule, alpha=self.alpha, beta=self.beta,
             kl_budget=self.kl_budget, alpha_ramp_s=0.0, prior=PriorConfig(type=PriorType.LEARNED),
             action_mode=ActionMode.MEAN)
 
@@ -120,6 +135,8 @@ class EvalConfig:
     max_episode_s: float = 20.0
     alphas: tuple[float, ...] = (0.1, 0.3, 0.5, 0.7, 0.9)
     kl_budgets: tuple[float, ...] = (0.05, 0.2, 1.0)
+    kl_alphas: tuple[float, ...] | None = None
+    """The alphas whose matching KL-reg rule the grid runs (None: every alpha)."""
     sweep_alpha: float = 0.5
     """The alpha of the PoE, KL-reg and additive rules in the noise and shift sweeps."""
     sweep_kl_budget: float = 0.2
@@ -130,6 +147,12 @@ class EvalConfig:
     shifts_m: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
     shift_tolerance_m: float = 0.1
     """Half-width of the band of goal distances accepted for a shift."""
+    training_shift: float = 0.0
+    """The shift that is the actor's training condition (its competence is read there)."""
+    noise_shift: float = 0.0
+    """The shift of the prior-noise sweep."""
+    shift_unit: str = 'm'
+    """What a shift value counts, for the findings' text."""
     priors: PriorSettings = PriorSettings()
     resamples: int = 2000
     level: float = 0.95
@@ -174,7 +197,8 @@ class EvalConfig:
         cap = max(self.alphas)
         return (FROZEN,
                 *(RuleSpec(RuleFamily.POE, alpha) for alpha in self.alphas),
-                *(RuleSpec(RuleFamily.KL, alpha) for alpha in self.alphas),
+                *(RuleSpec(RuleFamily.KL, alpha) for alpha in (
+                    self.alphas if self.kl_alphas is None else self.kl_alphas)),
                 *(RuleSpec(RuleFamily.ADDITIVE, alpha) for alpha in self.alphas),
                 PRIOR_ONLY,
                 *(RuleSpec(RuleFamily.SELECTOR, cap, budget) for budget in self.kl_budgets))
@@ -228,7 +252,7 @@ def plan_runs(config: EvalConfig, actors: Sequence[str]) -> list[RunKey]:
                             for rule in config.grid_rules())
         for flavour in Flavour:
             for prior in config.noise_priors(flavour):
-                runs.update((RunKey.of(actor, prior, 0.0, rule), None)
+                runs.update((RunKey.of(actor, prior, config.noise_shift, rule), None)
                             for rule in config.sweep_rules())
         for shift in config.shifts_m:
             runs.update((RunKey.of(actor, ORACLE, shift, rule), None)
@@ -308,47 +332,18 @@ EPISODE_FIELDS = ('episode_return', 'success', 'collision', 'steps', 'start_dist
 """Per-episode numbers a run records, in column order."""
 
 
-class SteeredPolicy:
-    """
-    A fresh Steerer per episode with the evaluation prior plugged in as its learned prior.
+def steered_policy(actor: FrozenActor, rule: RuleSpec, prior: EvalPrior) -> SteererPolicy:
+    """Return the protocol's policy: ``rule`` steering ``actor`` with ``prior`` learned."""
+    return SteererPolicy(actor, actor.observation_layout.build, envelope_for(actor),
+                         rule.steering_config(), learned_prior=prior)
 
-    Reseeds the prior at each episode start (the paired design) and averages the telemetry of
-    ``TELEMETRY_FIELDS`` over the episode's ticks.
-    """
 
-    def __init__(self, actor: FrozenActor, envelope: SafetyEnvelope, rule: RuleSpec,
-                 prior: EvalPrior) -> None:
-        """Check that the parts fit by building a first Steerer."""
-        self._actor = actor
-        self._envelope = envelope
-        self._config = rule.steering_config()
-        self._prior = prior
-        self._steerer = self._build(self._config)
-        self._totals = np.zeros(len(TELEMETRY_FIELDS))
-        self._ticks = 0
-
-    def _build(self, config: SteeringConfig) -> Steerer:
-        return Steerer(self._actor, self._actor.observation_layout.build, self._envelope,
-                       config, learned_prior=self._prior)
-
-    def start_episode(self, seed: int) -> None:
-        """Reseed the prior and start a new Steerer and new telemetry means."""
-        self._prior.start_episode(seed)
-        self._steerer = self._build(dataclasses.replace(self._config, seed=seed))
-        self._totals[:] = 0.0
-        self._ticks = 0
-
-    def __call__(self, state: RobotState, goal: np.ndarray, time_s: float) -> np.ndarray:
-        """Return the Steerer's command; add its telemetry to the episode's sums."""
-        command, telemetry = self._steerer.step(state, goal, time_s)
-        self._totals += (telemetry.alpha, telemetry.kl_to_actor,
-                         float(np.mean(telemetry.actor_std)))
-        self._ticks += 1
-        return command
-
-    def telemetry_means(self) -> np.ndarray:
-        """Return the episode's means of ``TELEMETRY_FIELDS`` (zeros before the first tick)."""
-        return self._totals / max(self._ticks, 1)
+def telemetry_means(telemetry: Sequence[Telemetry]) -> np.ndarray:
+    """Return an episode's means of ``TELEMETRY_FIELDS`` (zeros for an episode of no tick)."""
+    if not telemetry:
+        return np.zeros(len(TELEMETRY_FIELDS))
+    return np.mean([(tick.alpha, tick.kl_to_actor, float(np.mean(tick.actor_std)))
+                    for tick in telemetry], axis=0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -368,6 +363,53 @@ class RunResult:
         return self.column('episode_return')
 
 
+class Scenario(Protocol):
+    """
+    The task the protocol runs in: its episodes, its oracle and how an episode is played.
+
+    A scenario is pickled into every worker, so it holds settings only and builds its
+    environments lazily (once per process).
+    """
+
+    def oracle(self, scale: ActionScale, std: float) -> ExpertPrior:
+        """Return the oracle prior of this task (std in normalised-action units)."""
+        ...
+
+    def play(self, policy: SteererPolicy, shift: float, seed: int,
+             config: EvalConfig) -> list[tuple[float, ...]]:
+        """
+        Play the episodes of one (shift, seed), the same for every actor, prior and rule.
+
+        :returns: per episode the fields of ``EPISODE_FIELDS``.
+        """
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffDriveScenario:
+    """The project's MuJoCo diff-drive world; shifts are distances (m) from the goal region."""
+
+    def oracle(self, scale: ActionScale, std: float) -> ExpertPrior:
+        """Return the expert planner of the default world."""
+        return _diff_drive_oracle(tuple(scale.low), tuple(scale.high), std)
+
+    def play(self, policy: SteererPolicy, shift: float, seed: int,
+             config: EvalConfig) -> list[tuple[float, ...]]:
+        """Play the planned episodes in the diff-drive world."""
+        env = _diff_drive_env(config.max_episode_s)
+        rows = []
+        for episode in _episodes(shift, seed, config.episodes_per_seed,
+                                 config.shift_tolerance_m):
+            record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
+            start_distance = math.hypot(*(record.goal - record.states[0, :2]))
+            rows.append((record.episode_return, record.success, record.collisions > 0,
+                         record.steps, start_distance, *telemetry_means(policy.telemetry)))
+        return rows
+
+
+DIFF_DRIVE = DiffDriveScenario()
+
+
 @dataclasses.dataclass(frozen=True)
 class _Task:
     """One worker job: a run on the episodes of one seed."""
@@ -376,6 +418,19 @@ class _Task:
     seed: int
     manifest: str
     config: EvalConfig
+    scenario: Scenario
+    cache: str | None = None
+    """Folder of finished tasks (None: no cache), so an interrupted protocol resumes."""
+
+    def cache_path(self) -> pathlib.Path | None:
+        """Return where this task's rows are cached, keyed by everything that shapes them."""
+        if self.cache is None:
+            return None
+        config = self.config
+        key = repr((self.scenario, sha256_of(self.manifest), self.key, self.seed,
+                    config.episodes_per_seed, config.priors, config.max_episode_s,
+                    config.shift_tolerance_m))
+        return pathlib.Path(self.cache) / f'{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz'
 
 
 @functools.lru_cache(maxsize=None)
@@ -385,11 +440,16 @@ def _actor(manifest: str) -> FrozenActor:
 
 
 @functools.lru_cache(maxsize=None)
-def _world_parts(max_episode_s: float, oracle_std: float) -> tuple[DiffDriveEnv, OraclePrior]:
-    """Build the environment and the oracle's planner once per process."""
-    world = default_world()
-    oracle = OraclePrior(world, ActionScale(COMMAND_LOW, COMMAND_HIGH), oracle_std)
-    return DiffDriveEnv(world, max_episode_s=max_episode_s), oracle
+def _diff_drive_env(max_episode_s: float) -> DiffDriveEnv:
+    """Build the environment once per process."""
+    return DiffDriveEnv(default_world(), max_episode_s=max_episode_s)
+
+
+@functools.lru_cache(maxsize=None)
+def _diff_drive_oracle(low: tuple[float, ...], high: tuple[float, ...],
+                       std: float) -> OraclePrior:
+    """Build the oracle's planner once per process."""
+    return OraclePrior(default_world(), ActionScale(np.array(low), np.array(high)), std)
 
 
 @functools.lru_cache(maxsize=64)
@@ -404,32 +464,43 @@ def envelope_for(actor: FrozenActor) -> SafetyEnvelope:
                           np.full(actor.action_dim, math.inf))
 
 
-def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray]:
-    """Play one run's episodes of one seed; return their numbers."""
+def _run_task(task: _Task) -> tuple[RunKey, int, np.ndarray, float]:
+    """Play one run's episodes of one seed (or read them from the cache); return their numbers."""
+    path = task.cache_path()
+    if path is not None and path.is_file():
+        with np.load(path) as cached:
+            return task.key, task.seed, cached['rows'], float(cached['seconds'])
+    started = time.perf_counter()
+    rows = _play_task(task)
+    seconds = time.perf_counter() - started
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.stem + '.part.npz')
+        np.savez(partial, rows=rows, seconds=seconds)
+        partial.replace(path)
+    return task.key, task.seed, rows, seconds
+
+
+def _play_task(task: _Task) -> np.ndarray:
     config = task.config
-    env, oracle = _world_parts(config.max_episode_s, config.priors.oracle_std)
     actor = _actor(task.manifest)
     scale = ActionScale(actor.action_low, actor.action_high)
+    oracle = task.scenario.oracle(scale, config.priors.oracle_std)
     prior = build_prior(task.key.cell.prior or ORACLE, oracle, scale, config.priors)
-    policy = SteeredPolicy(actor, envelope_for(actor), task.key.rule, prior)
-    rows = []
-    for episode in _episodes(task.key.cell.shift_m, task.seed, config.episodes_per_seed,
-                             config.shift_tolerance_m):
-        record = run_episode(policy, env, episode.goal, episode.seed, episode.start)
-        start_distance = math.hypot(*(record.goal - record.states[0, :2]))
-        rows.append((record.episode_return, record.success, record.collisions > 0,
-                     record.steps, start_distance, *policy.telemetry_means()))
-    return task.key, task.seed, np.array(rows, dtype=np.float64)
+    policy = steered_policy(actor, task.key.rule, prior)
+    rows = task.scenario.play(policy, task.key.cell.shift_m, task.seed, config)
+    return np.array(rows, dtype=np.float64)
 
 
-def _tasks(config: EvalConfig, runs: Iterable[RunKey],
-           manifests: Mapping[str, pathlib.Path]) -> list[_Task]:
-    return [_Task(key, seed, str(manifests[key.cell.actor]), config)
+def _tasks(config: EvalConfig, runs: Iterable[RunKey], manifests: Mapping[str, pathlib.Path],
+           scenario: Scenario, cache: pathlib.Path | None) -> list[_Task]:
+    return [_Task(key, seed, str(manifests[key.cell.actor]), config, scenario,
+                  None if cache is None else str(cache))
             for key in runs for seed in config.seeds]
 
 
 def _execute(tasks: Sequence[_Task], workers: int,
-             progress: bool) -> Iterator[tuple[RunKey, int, np.ndarray]]:
+             progress: bool) -> Iterator[tuple[RunKey, int, np.ndarray, float]]:
     bar = functools.partial(tqdm.tqdm, total=len(tasks), desc='eval', disable=not progress,
                             smoothing=0.05)
     if workers == 1:
@@ -441,13 +512,18 @@ def _execute(tasks: Sequence[_Task], workers: int,
 
 
 def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
-                 progress: bool = False) -> dict[RunKey, RunResult]:
+                 progress: bool = False, scenario: Scenario = DIFF_DRIVE,
+                 cache: pathlib.Path | None = None,
+                 task_seconds: list[float] | None = None) -> dict[RunKey, RunResult]:
     """
     Play every run of the protocol for the given actors.
 
     :param config: the protocol's settings.
     :param manifests: actor name -> manifest path, in the order tables should list them.
     :param progress: show a progress bar.
+    :param scenario: the task (default: the diff-drive world).
+    :param cache: folder keeping every finished (run, seed) task, reused by later calls.
+    :param task_seconds: if given, receives each task's play time (s), cached ones included.
     :returns: the per-episode results of every run (see ``plan_runs``).
     :raises ValueError: if ``manifests`` is empty.
     """
@@ -455,7 +531,10 @@ def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
         raise ValueError('manifests: need at least one actor to evaluate')
     runs = plan_runs(config, list(manifests))
     parts: dict[RunKey, dict[int, np.ndarray]] = {key: {} for key in runs}
-    for key, seed, rows in _execute(_tasks(config, runs, manifests), config.workers, progress):
+    tasks = _tasks(config, runs, manifests, scenario, cache)
+    for key, seed, rows, seconds in _execute(tasks, config.workers, progress):
         parts[key][seed] = rows
+        if task_seconds is not None:
+            task_seconds.append(seconds)
     return {key: RunResult(np.concatenate([by_seed[seed] for seed in config.seeds]))
             for key, by_seed in parts.items()}

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Write the evaluation's results: ``results.md`` with its tables and two PNG plots.
 
@@ -12,12 +26,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
 import pathlib
-import platform
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
+from poe_steer_lab.bench.machine import machine_facts
 from poe_steer_lab.eval.analysis import (findings, poe_kl_identity, Results, selector_rows,
                                          verdict_counts)
 from poe_steer_lab.eval.priors import Flavour, ORACLE, PriorKind
@@ -32,6 +45,41 @@ PLOTS = (SHIFT_PLOT, NOISE_PLOT)
 _MARK = {Verdict.HELP: '▲', Verdict.FROZEN: '·', Verdict.HURT: '▼'}
 
 
+@dataclasses.dataclass(frozen=True)
+class ReportText:
+    """The task-specific words of the report; the defaults describe the diff-drive task."""
+
+    title: str = "Evaluation: the paper's protocol on our MuJoCo task"
+    intro: str = (
+        'The paper (arXiv 2604.22873) evaluates on D4RL datasets, which cannot be downloaded '
+        "here. This report reproduces its protocol on the project's own task instead: the "
+        'MuJoCo differential-drive base of `sim/diff_drive.py` driving from the start pose to '
+        'a goal around two obstacles (default world `config/sim_world.yaml`), with frozen '
+        "actors trained offline by the project's pipeline. Numbers are therefore not "
+        "comparable with the paper's; the qualitative findings are (definitions: "
+        '`docs/paper-notes.md` of the shared notes).')
+    episode: str = (
+        "Return of an episode = the environment's return: progress toward the goal (m) minus 1 "
+        'per collision; an episode ends at the goal (0.25 m), at the first collision or after '
+        '{max_episode_s:g} s (20 Hz control). Success = goal reached.')
+    oracle: str = ('expert planner (navigation-field controller of the dataset, no noise) '
+                   'toward the deployment goal')
+    units: str = 'noise and stds are fractions of the command half-range, 0.75 m/s and 2 rad/s'
+    shift: str = 'shift (m)'
+    """Column header of the objective shift."""
+    shift_cell: str = 'shift {shift:g} m'
+    shift_axis: str = 'objective shift (m from the training goal region)'
+    shift_section: str = (
+        'Shift = distance of the deployment goals from the training goal region (goals drawn '
+        'within ±{tolerance:g} m of it, clear of obstacles). Farther goals also lie farther '
+        'from the start, so returns (progress) can grow with shift; compare rules within a '
+        'shift, and read the success rates.')
+    plot_prefix: str = 'eval_'
+
+
+DIFF_DRIVE_TEXT = ReportText()
+
+
 def write_report(results: Results, out_dir: pathlib.Path, *, wall_time_s: float,
                  command: str, descriptions: Mapping[str, str], quick: bool) -> pathlib.Path:
     """
@@ -44,34 +92,36 @@ def write_report(results: Results, out_dir: pathlib.Path, *, wall_time_s: float,
     :param descriptions: actor name -> how it was made.
     :param quick: whether this is the quick mode (tiny budgets, not for quoting).
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    plot_shift(results, out_dir / SHIFT_PLOT)
-    plot_noise(results, out_dir / NOISE_PLOT)
-    sections = [
-        _header(results, wall_time_s, command, quick),
-        _actors(results, descriptions),
-        _findings(results),
-        _grid(results),
-        _counts(results),
-        _selector(results),
-        _noise(results),
-        _shift(results),
-        _identity(results),
-        _configuration(results, descriptions),
-    ]
+    sections = report_sections(results, out_dir, DIFF_DRIVE_TEXT, descriptions)
     path = out_dir / REPORT_FILE
-    path.write_text('\n\n'.join(sections) + '\n', encoding='utf-8')
+    path.write_text('\n\n'.join([_header(results, wall_time_s, command, quick), *sections])
+                    + '\n', encoding='utf-8')
     return path
 
 
-def machine_facts() -> str:
-    """Return one line on the machine and the library versions."""
-    import mujoco
-    import torch
+def report_sections(results: Results, out_dir: pathlib.Path, text: ReportText,
+                    descriptions: Mapping[str, str]) -> list[str]:
+    """
+    Write the two plots into ``out_dir``; return the report's sections after its header.
 
-    return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python '
-            f'{platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, '
-            f'mujoco {mujoco.__version__}')
+    :param text: the task's words and the plots' file prefix.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shift_plot = f'{text.plot_prefix}return_vs_shift.png'
+    noise_plot = f'{text.plot_prefix}return_vs_noise.png'
+    plot_shift(results, out_dir / shift_plot, text)
+    plot_noise(results, out_dir / noise_plot)
+    return [
+        _actors(results, descriptions, text),
+        _findings(results),
+        _grid(results, text),
+        _counts(results, text),
+        _selector(results, text),
+        _noise(results, noise_plot),
+        _shift(results, shift_plot, text),
+        _identity(results),
+        _configuration(results, descriptions),
+    ]
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -92,24 +142,20 @@ def _prior_label(cell: Cell) -> str:
     return cell.prior.label if cell.prior is not None else '-'
 
 
-def _header(results: Results, wall_time_s: float, command: str, quick: bool) -> str:
-    config = results.config
+def _header(results: Results, wall_time_s: float, command: str, quick: bool,
+            text: ReportText = DIFF_DRIVE_TEXT) -> str:
     mode = ' **Quick mode: tiny budgets, numbers not for quoting.**' if quick else ''
+    return (f'# {text.title}\n\n{text.intro}{mode}\n\n'
+            f'* Reproduce: `{command}` (wall time {wall_time_s / 60:.1f} min, actor training '
+            f'included when not cached; written {datetime.date.today().isoformat()}).\n'
+            f'* Machine: {machine_facts()}.\n' + protocol_facts(results, text))
+
+
+def protocol_facts(results: Results, text: ReportText) -> str:
+    """Return the bullet list stating returns, episodes, the test and how rules run."""
+    config = results.config
     return (
-        "# Evaluation: the paper's protocol on our MuJoCo task\n\n"
-        'The paper (arXiv 2604.22873) evaluates on D4RL datasets, which cannot be downloaded '
-        "here. This report reproduces its protocol on the project's own task instead: the "
-        'MuJoCo differential-drive base of `sim/diff_drive.py` driving from the start pose to '
-        'a goal around two obstacles (default world `config/sim_world.yaml`), with frozen '
-        "actors trained offline by the project's pipeline. Numbers are therefore not "
-        "comparable with the paper's; the qualitative findings are (definitions: "
-        '`docs/paper-notes.md` of the shared notes).' + mode + '\n\n'
-        f'* Reproduce: `{command}` (wall time {wall_time_s / 60:.1f} min, actor training '
-        f'included when not cached; written {datetime.date.today().isoformat()}).\n'
-        f'* Machine: {machine_facts()}.\n'
-        f"* Return of an episode = the environment's return: progress toward the goal (m) "
-        f'minus 1 per collision; an episode ends at the goal (0.25 m), at the first collision '
-        f'or after {config.max_episode_s:g} s (20 Hz control). Success = goal reached.\n'
+        f'* {text.episode.format(max_episode_s=config.max_episode_s)}\n'
         f'* Episodes: {len(config.seeds)} seeds x {config.episodes_per_seed} episodes = '
         f'{config.episodes_per_cell} per run; every rule of a cell plays the same episodes '
         '(start pose, goal, prior noise) as the frozen actor.\n'
@@ -123,18 +169,18 @@ def _header(results: Results, wall_time_s: float, command: str, quick: bool) -> 
         "The evaluation priors are plugged in as the Steerer's learned prior (command space).")
 
 
-def _actors(results: Results, descriptions: Mapping[str, str]) -> str:
+def _actors(results: Results, descriptions: Mapping[str, str], text: ReportText) -> str:
     rows = []
+    training = results.config.training_shift
     for actor in results.actors:
-        run = results.run(Cell(actor, None, 0.0), FROZEN)
+        run = results.run(Cell(actor, None, training), FROZEN)
         rows.append((actor, descriptions.get(actor, ''), f'{run.returns.mean():.2f}',
                      f'{run.column("success").mean():.0%}',
                      f'{run.column("collision").mean():.0%}',
                      f'{run.column("mean_actor_std").mean():.3f}'))
     config = results.config
     priors = _table(('prior', 'mean (command space)', 'std (normalised-action units)'), [
-        ('oracle', 'expert planner (navigation-field controller of the dataset, no noise) '
-         'toward the deployment goal', f'std_0 = {config.priors.oracle_std:g}'),
+        ('oracle', text.oracle, f'std_0 = {config.priors.oracle_std:g}'),
         ('honest σ', 'oracle mean + AR(1) Gaussian noise, stationary std σ, correlation '
          f'{config.priors.noise_correlation:g} per step', 'sqrt(std_0² + σ²)'),
         ('overconfident σ', 'same noisy mean (same draws)', 'std_0'),
@@ -142,16 +188,15 @@ def _actors(results: Results, descriptions: Mapping[str, str]) -> str:
          f'{config.priors.random_std:g}'),
     ])
     return ('## Actors and priors\n\n'
-            'Competence of each frozen actor alone (frozen rule, training goal region, '
-            'shift 0):\n\n'
+            'Competence of each frozen actor alone (frozen rule, training condition, '
+            f'{text.shift_cell.format(shift=training)}):\n\n'
             + _table(('actor', 'made by', 'return', 'success', 'collisions', 'actor std'),
                      rows, 'llrrrr')
             + '\n\nActor std: the pre-squash std the actor reports, averaged over the states '
             'it visits (tanh-Gaussian actors: std of u, with a = tanh(u); Gaussian ones: std '
             'of the normalised action). PoE weighs the prior by how this compares with the '
             "prior's std mapped into the same space: a tiny actor std anchors PoE to the actor."
-            '\n\nPriors (noise and stds are fractions of the command half-range, 0.75 m/s '
-            'and 2 rad/s):\n\n' + priors)
+            f'\n\nPriors ({text.units}):\n\n' + priors)
 
 
 def _findings(results: Results) -> str:
@@ -168,7 +213,7 @@ def _grid_columns(results: Results) -> list[RuleSpec]:
     return [rule for rule in results.steered_grid_rules() if rule.family is not RuleFamily.KL]
 
 
-def _grid(results: Results) -> str:
+def _grid(results: Results, text: ReportText) -> str:
     columns = _grid_columns(results)
     parts = ['## Grid: every rule against the frozen actor\n\n'
              'Mean paired return difference (rule - frozen) and verdict per cell. KL-reg at '
@@ -183,12 +228,12 @@ def _grid(results: Results) -> str:
             rows.append([_prior_label(cell), f'{cell.shift_m:g}', f'{frozen:.2f}',
                          *(_mark(results.compare(cell, rule)) for rule in columns)])
         parts.append(f'### {actor} actor\n\n' + _table(
-            ('prior', 'shift (m)', 'frozen', *(rule.label for rule in columns)), rows,
+            ('prior', text.shift, 'frozen', *(rule.label for rule in columns)), rows,
             'llr' + 'r' * len(columns)))
     return '\n\n'.join(parts)
 
 
-def _counts(results: Results) -> str:
+def _counts(results: Results, text: ReportText) -> str:
     groups = {
         'oracle': lambda cell: cell.prior.kind is PriorKind.ORACLE,
         'honest': lambda cell: (cell.prior.kind is PriorKind.DEGRADED
@@ -205,12 +250,12 @@ def _counts(results: Results) -> str:
             for rule in rules]
     return ('## Verdict counts per rule\n\n'
             f'HELP/FROZEN/HURT over the grid cells ({len(results.actors)} actors x '
-            f'{len(results.config.grid_shifts_m)} shifts per prior). The paper reports 4 HELP / '
-            '5 FROZEN / 3 HURT over its 12 D4RL cells.\n\n'
+            f'{len(results.config.grid_shifts_m)} values of {text.shift} per prior). The paper '
+            'reports 4 HELP / 5 FROZEN / 3 HURT over its 12 D4RL cells.\n\n'
             + _table(('rule', *groups, 'all'), rows, 'l' + 'r' * (len(groups) + 1)))
 
 
-def _selector(results: Results) -> str:
+def _selector(results: Results, text: ReportText) -> str:
     config = results.config
     rows = []
     for row in selector_rows(results):
@@ -226,7 +271,7 @@ def _selector(results: Results) -> str:
             'Entries: selector mean return, its mean chosen alpha α̅, and the paired '
             'difference selector - best alpha with its verdict (▼: significantly worse than '
             'the best alpha).\n\n'
-            + _table(('actor', 'prior', 'shift (m)', 'best α', 'best return', *budgets), rows,
+            + _table(('actor', 'prior', text.shift, 'best α', 'best return', *budgets), rows,
                      'lllrr' + 'r' * len(budgets)))
 
 
@@ -245,25 +290,23 @@ def _sweep_table(results: Results, cells: Sequence[Cell], label: str) -> str:
                   'll' + 'r' * len(rules))
 
 
-def _noise(results: Results) -> str:
-    cells = [Cell(actor, prior, 0.0) for actor in results.actors for flavour in Flavour
+def _noise(results: Results, plot: str) -> str:
+    shift = results.config.noise_shift
+    cells = [Cell(actor, prior, shift) for actor in results.actors for flavour in Flavour
              for prior in results.config.noise_priors(flavour)[flavour is Flavour.OVERCONFIDENT:]]
-    return ('## Prior noise sweep (shift 0)\n\n'
-            f'![return vs prior noise]({NOISE_PLOT})\n\n'
+    return (f'## Prior noise sweep (shift {shift:g})\n\n'
+            f'![return vs prior noise]({plot})\n\n'
             'Mean return (success rate) and verdict against frozen.\n\n'
             + _sweep_table(results, cells, '{prior}'))
 
 
-def _shift(results: Results) -> str:
+def _shift(results: Results, plot: str, text: ReportText) -> str:
     cells = [Cell(actor, ORACLE, shift) for actor in results.actors
              for shift in results.config.shifts_m]
+    section = text.shift_section.format(tolerance=results.config.shift_tolerance_m)
     return ('## Objective shift sweep (oracle prior)\n\n'
-            f'![return vs objective shift]({SHIFT_PLOT})\n\n'
-            'Shift = distance of the deployment goals from the training goal region (goals '
-            f'drawn within ±{results.config.shift_tolerance_m:g} m of it, clear of obstacles). '
-            'Farther goals also lie farther from the start, so returns (progress) can grow with '
-            'shift; compare rules within a shift, and read the success rates.\n\n'
-            + _sweep_table(results, cells, 'shift {cell.shift_m:g} m'))
+            f'![return vs objective shift]({plot})\n\n{section}\n\n'
+            + _sweep_table(results, cells, text.shift_cell.replace('{shift', '{cell.shift_m')))
 
 
 def _identity(results: Results) -> str:
@@ -340,7 +383,8 @@ def _dodge(index: int, count: int, step: float) -> float:
     return (index - (count - 1) / 2.0) * step
 
 
-def plot_shift(results: Results, path: pathlib.Path) -> None:
+def plot_shift(results: Results, path: pathlib.Path,
+               text: ReportText = DIFF_DRIVE_TEXT) -> None:
     """Plot mean return and success rate against objective shift, per actor and rule."""
     shifts = np.array(results.config.shifts_m)
     rules = results.config.sweep_rules()
@@ -356,7 +400,7 @@ def plot_shift(results: Results, path: pathlib.Path) -> None:
             axes[1, column].plot(x, [run.column('success').mean() for run in runs],
                                  label=rule.label, **style)
         axes[0, column].set_title(f'{actor} actor, oracle prior')
-        axes[1, column].set_xlabel('objective shift (m from the training goal region)')
+        axes[1, column].set_xlabel(text.shift_axis)
     axes[0, 0].set_ylabel('return (mean, 95 % CI)')
     axes[1, 0].set_ylabel('success rate')
     axes[1, 0].set_ylim(-0.05, 1.05)
@@ -374,8 +418,9 @@ def plot_noise(results: Results, path: pathlib.Path) -> None:
         for column, actor in enumerate(results.actors):
             plot = axes[row, column]
             for index, rule in enumerate(rules):
-                stats = [_mean_and_halfwidth(results.run(Cell(actor, prior, 0.0), rule).returns)
+                cells = [Cell(actor, prior, config.noise_shift)
                          for prior in config.noise_priors(flavour)]
+                stats = [_mean_and_halfwidth(results.run(cell, rule).returns) for cell in cells]
                 plot.errorbar(positions + _dodge(index, len(rules), 0.06),
                               [s[0] for s in stats], [s[1] for s in stats], capsize=2,
                               label=rule.label, **_STYLE[rule.family])

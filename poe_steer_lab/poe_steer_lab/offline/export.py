@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Export a trained actor as certified artifacts, each with a manifest (SHA-256, provenance).
 
@@ -10,7 +24,8 @@ bounds are recovered by ``core.actor.d3rlpy_actor``. Every written artifact is l
 Files, for ``name='actor'``: ``actor.pt`` (TorchScript), ``actor.onnx``, ``actor.d3`` (d3rlpy
 sources only), each with its manifest ``<file>.yaml``; or, with ``single_manifest``, one manifest
 for the TorchScript and ONNX files (the first format's, the others as ``alternatives``), so the
-loader can run whichever is fastest on the device.
+loader can run whichever is fastest on the device. With a support model (``core.support``), its
+``<name>.support.npz`` is written beside them and certified by the manifest's ``support`` entry.
 """
 
 from __future__ import annotations
@@ -26,7 +41,8 @@ from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActionSpec, ActorManifest, ArchitectureSpec,
                                          INTERCHANGEABLE_FORMATS, manifest_path_for, ModelFile,
                                          ModelFormat, Normalization, ObservationSpec,
-                                         OutputSpec, Provenance)
+                                         OutputSpec, Provenance, SupportSpec)
+from poe_steer_ros.core.support import SUPPORT_KIND, SUPPORT_SUFFIX, SupportModel
 from poe_steer_ros.core.torch_actor import d3rlpy_actor, NormalizedModule, quiet_torchscript
 import torch
 
@@ -45,22 +61,26 @@ def write_manifest(model_path: str | pathlib.Path, *, model_format: ModelFormat 
                    output: OutputSpec, observation: ObservationSpec, action: ActionSpec,
                    provenance: Provenance,
                    architecture: ArchitectureSpec | None = None,
-                   alternatives: Sequence[tuple[ModelFormat | str, str | pathlib.Path]] = ()
-                   ) -> pathlib.Path:
+                   alternatives: Sequence[tuple[ModelFormat | str, str | pathlib.Path]] = (),
+                   support: str | pathlib.Path | None = None) -> pathlib.Path:
     """
     Hash a model file and write its validated manifest next to it (``<model file>.yaml``).
 
     :param alternatives: (format, path) of the same network in other formats, in the same
         directory; each is hashed and listed under ``alternatives``.
+    :param support: a support model file (``core.support``) in the same directory, hashed and
+        listed under ``support``.
     :returns: the manifest path.
     :raises ManifestError: if the pieces do not form a valid manifest.
     """
     model_path = pathlib.Path(model_path)
     listed = tuple(ModelFile(ModelFormat(other_format), pathlib.Path(path).name,
                              sha256_of(path)) for other_format, path in alternatives)
+    support_spec = None if support is None else SupportSpec(
+        SUPPORT_KIND, pathlib.Path(support).name, sha256_of(support))
     manifest = ActorManifest(ModelFormat(model_format), model_path.name, sha256_of(model_path),
                              output, observation, action, provenance, architecture,
-                             model_path.parent, listed)
+                             model_path.parent, listed, support_spec)
     validated = ActorManifest.from_dict(manifest.to_dict(), model_path.parent)
     return validated.save(manifest_path_for(model_path))
 
@@ -117,7 +137,8 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
                  output: OutputSpec | None = None, name: str = 'actor',
                  formats: Sequence[ModelFormat | str] = (ModelFormat.TORCHSCRIPT,
                                                          ModelFormat.ONNX),
-                 single_manifest: bool = False,
+                 single_manifest: bool = False, scan_range_m: float | None = None,
+                 support: SupportModel | None = None,
                  atol: float = 1e-4) -> dict[ModelFormat, pathlib.Path]:
     """
     Export a trained actor and certify each artifact with a manifest.
@@ -140,6 +161,9 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
     :param formats: any of torchscript, onnx and (d3rlpy sources) d3rlpy.
     :param single_manifest: certify all files in one manifest, the first format's, listing the
         others as ``alternatives`` (TorchScript and ONNX only).
+    :param scan_range_m: range cap of ``scan.<i>`` fields (required with them).
+    :param support: where the actor was trained; written as ``<name>.support.npz`` and
+        certified by every manifest.
     :param atol: largest output difference accepted between an artifact and the source.
     :returns: manifest path per format (the same path for every format with
         ``single_manifest``).
@@ -182,16 +206,21 @@ def export_actor(source: torch.nn.Module | Any, out_dir: str | pathlib.Path, *,
             _write_onnx(wrapper, probe, model_path, deterministic)
         else:
             typing.cast(Any, source).save(str(model_path))  # d3rlpy: checked above
+    if support is not None and support.obs_dim != obs_dim:
+        raise ExportError(f'support: models {support.obs_dim} observation fields, '
+                          f'observation_fields lists {obs_dim}')
+    support_path = None if support is None else support.save(out_dir / f'{name}{SUPPORT_SUFFIX}')
     manifests = {}
     for model_format in wanted[:1] if single_manifest else wanted:
         norm = d3_norm if model_format is ModelFormat.D3RLPY else model_norm
-        observation = ObservationSpec(tuple(observation_fields), tuple(goal_joints), norm)
+        observation = ObservationSpec(tuple(observation_fields), tuple(goal_joints), norm,
+                                      scan_range_m)
         alternatives = [(other, model_paths[other]) for other in wanted[1:]
                         if single_manifest]
         manifests[model_format] = write_manifest(
             model_paths[model_format], model_format=model_format, output=output,
             observation=observation, action=action, provenance=provenance,
-            alternatives=alternatives)
+            alternatives=alternatives, support=support_path)
     if single_manifest:
         manifests = dict.fromkeys(wanted, manifests[wanted[0]])
     for model_format, manifest_path in manifests.items():

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 In-process closed-loop rollouts: run a policy, an actor or a Steerer in a goal environment.
 
@@ -12,12 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Protocol, runtime_checkable, Sequence
 
 import numpy as np
 from poe_steer_lab.plot import draw_world
 from poe_steer_ros.core.gaussian import ActionScale, squash
 from poe_steer_ros.core.interfaces import Actor, BASE_KEYS, BASE_X, BASE_Y, RobotState
+from poe_steer_ros.core.priors import GoalPrior
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
 from poe_steer_sim.goal_env import GoalEnv
@@ -63,9 +78,21 @@ class ActorPolicy:
         return command
 
 
+@runtime_checkable
+class EpisodicPrior(Protocol):
+    """A goal prior with randomness of its own, reseeded at each episode start."""
+
+    def start_episode(self, seed: int) -> None:
+        """Reset any per-episode randomness from ``seed``."""
+        ...
+
+
 class SteererPolicy:
     """
     A fresh ``Steerer`` per episode (no rate-limit memory across episodes), seeded per episode.
+
+    The one steered policy of rollouts and the evaluation protocol: the learned prior, if any,
+    is reseeded with the episode's seed when it is an ``EpisodicPrior`` (the paired design).
 
     :ivar steerer: the current episode's Steerer (before the first episode: one with the
         config's own seed).
@@ -73,20 +100,29 @@ class SteererPolicy:
     """
 
     def __init__(self, actor: Actor, build_observation: BuildObservation,
-                 envelope: SafetyEnvelope, config: SteeringConfig) -> None:
+                 envelope: SafetyEnvelope, config: SteeringConfig, *,
+                 learned_prior: GoalPrior | None = None) -> None:
         """
         Build a first Steerer, which checks that the parts fit.
 
+        :param learned_prior: the Steerer's learned prior (used when ``config.prior.type`` is
+            learned).
         :raises ValueError: if actor, envelope and config do not fit together.
         """
         self._parts = (actor, build_observation, envelope)
         self._config = config
-        self.steerer = Steerer(actor, build_observation, envelope, config)
+        self._learned_prior = learned_prior
+        self.steerer = self._build(config)
         self.telemetry: list[Telemetry] = []
 
+    def _build(self, config: SteeringConfig) -> Steerer:
+        return Steerer(*self._parts, config, learned_prior=self._learned_prior)
+
     def start_episode(self, seed: int) -> None:
-        """Build the episode's Steerer; ``seed`` seeds its sampler (sample action mode)."""
-        self.steerer = Steerer(*self._parts, dataclasses.replace(self._config, seed=seed))
+        """Reseed the prior; build the episode's Steerer, whose sampler ``seed`` seeds."""
+        if isinstance(self._learned_prior, EpisodicPrior):
+            self._learned_prior.start_episode(seed)
+        self.steerer = self._build(dataclasses.replace(self._config, seed=seed))
         self.telemetry = []
 
     def __call__(self, state: RobotState, goal: np.ndarray, time_s: float) -> np.ndarray:

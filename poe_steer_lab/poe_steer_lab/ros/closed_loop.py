@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Closed loop through DDS: the MuJoCo simulator and the steering node as separate processes.
 
@@ -110,17 +124,23 @@ class ClosedLoop:
     :param steer_parameters: ``-p`` overrides of the steering node (on top of config/steer.yaml).
     :param real_time_factor: simulated seconds per wall second.
     :param steer_params_file: the steering node's parameter file (default config/steer.yaml).
+    :param world_file: the world of the simulator and the planner (default: theirs).
     """
 
     def __init__(self, log_dir: Path, steer_parameters: Mapping[str, object] | None = None,
-                 real_time_factor: float = 1.0, steer_params_file: Path | None = None) -> None:
+                 real_time_factor: float = 1.0, steer_params_file: Path | None = None,
+                 world_file: Path | None = None) -> None:
         self.log_dir = Path(log_dir)
         sim, steer = launch_table('sim_mujoco.launch.py'), launch_table('steer.launch.py')
         discovery = discovery_profile_environment()
+        sim_params = share_file(*sim.SIM_PARAMS_FILE, package=sim.PACKAGE)
+        world = {} if world_file is None else {'world_file': str(world_file)}
         self.sim = NodeProcess(sim.SIM_EXECUTABLE, ros_arguments(
-            params_file=share_file(*sim.SIM_PARAMS_FILE, package=sim.PACKAGE),
-            parameters={'real_time_factor': real_time_factor}), self.log_dir / 'mujoco_sim.log',
-            package=sim.PACKAGE, env=discovery)
+            params_file=sim_params, parameters={'real_time_factor': real_time_factor, **world}),
+            self.log_dir / 'mujoco_sim.log', package=sim.PACKAGE, env=discovery)
+        self.planner = NodeProcess(sim.PLANNER_EXECUTABLE, ros_arguments(
+            params_file=sim_params, parameters={'use_sim_time': True, **world}),
+            self.log_dir / 'path_planner.log', package=sim.PACKAGE, env=discovery)
         self.steer = NodeProcess(steer.EXECUTABLE, ros_arguments(
             params_file=steer_params_file or share_file(*steer.DEFAULT_PARAMS_FILE),
             parameters={'use_sim_time': True, **(steer_parameters or {})},
@@ -136,6 +156,7 @@ class ClosedLoop:
 
     def __enter__(self) -> 'ClosedLoop':
         self.sim.start()
+        self.planner.start()
         self.steer.start()
         self.client = RosClient('closed_loop_driver')
         node = self.client.node
@@ -154,6 +175,7 @@ class ClosedLoop:
 
     def __exit__(self, *_exc: object) -> None:
         self.steer.stop()
+        self.planner.stop()
         self.sim.stop()
         if self.client is not None:
             self.client.close()

@@ -1,11 +1,28 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The main job on the embedded default: simulation + default frozen actor + live goal changes.
 
-``make demo`` (``poe-steer demo``) starts the MuJoCo simulator and the steering node as
-processes, then drives a scripted scenario through the SetParameters service, as an operator
-would with ``ros2 param set``: a goal inside the actor's training region, a goal outside it
-(frozen, then steered), a change of alpha and a change of rule. It prints a table per segment
-and writes a trajectory plot next to a markdown summary.
+``make demo`` (``poe-steer demo``) starts the MuJoCo simulator, the stand-in planner and the
+steering node as processes, then drives a scripted scenario through the SetParameters service,
+as an operator would with ``ros2 param set``: a goal inside the actor's training region, the
+README's goal outside it (frozen, then steered with the shipped settings), goals across the
+whole arena, and the same far goal with the straight-line pose prior instead of the planner's
+path. The goals come from the goal-grid benchmark (docs/reach.md): the frozen actor fails
+the far ones, the shipped steering reaches them. It prints a table per segment and writes a
+trajectory plot next to a markdown summary.
 """
 
 from __future__ import annotations
@@ -22,8 +39,12 @@ from poe_steer_sim.world import default_world
 
 IN_REGION_GOAL = (3.0, 0.5)
 """Inside the training goal region x in [2, 3.5] m, y in [-1, 1] m."""
-SHIFTED_GOAL = (-1.0, 0.0)
-"""Behind the start, outside the training region: the actor alone drives into the wall."""
+SHIFTED_GOAL = (4.0, 1.5)
+"""The README's goal, beyond the training region: the actor alone skims the wall there."""
+ACROSS_THE_ARENA = ((-1.0, 0.0), (-0.8, -2.0), (1.6, 2.0), (4.8, -2.0))
+"""Behind the start, the south-west corner, the north wall, the south-east corner."""
+SHIPPED = {'steering.rule': 'poe', 'steering.alpha': 0.5, 'prior.type': 'path'}
+"""The settings of config/steer.yaml, set again after a segment that changed them."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,12 +58,11 @@ class Step:
 
 
 SCENARIO = (
-    Step('in region, poe alpha 0.5', IN_REGION_GOAL,
-         {'steering.rule': 'poe', 'steering.alpha': 0.5}),
+    Step('in region, shipped', IN_REGION_GOAL, SHIPPED),
     Step('shifted, frozen', SHIFTED_GOAL, {'steering.rule': 'frozen'}),
-    Step('shifted, poe alpha 0.5', SHIFTED_GOAL, {'steering.rule': 'poe', 'steering.alpha': 0.5}),
-    Step('shifted, poe alpha 0.8', SHIFTED_GOAL, {'steering.rule': 'poe', 'steering.alpha': 0.8}),
-    Step('shifted, kl beta 1.0', SHIFTED_GOAL, {'steering.rule': 'kl', 'steering.beta': 1.0}),
+    Step('shifted, shipped', SHIFTED_GOAL, SHIPPED),
+    *(Step(f'({goal[0]:g}, {goal[1]:g}), shipped', goal, SHIPPED) for goal in ACROSS_THE_ARENA),
+    Step('shifted, pose prior (no planner)', SHIFTED_GOAL, {**SHIPPED, 'prior.type': 'pose'}),
 )
 QUICK_SCENARIO = SCENARIO[:3]
 """What the test suite runs: enough to compare frozen and steered on the shifted goal."""
@@ -93,7 +113,7 @@ def run_demo(out_dir: Path, quick: bool = False, real_time_factor: float = 2.0,
     (out_dir / 'summary.md').write_text(
         '# Demo: steering the default frozen actor\n\n'
         'Each segment starts at rest at the start pose; goals and steering settings are set '
-        'through the SetParameters service, as `ros2 param set` sets them. PoE at alpha 0.5 '
-        'and KL-regularised at beta = alpha / (1 - alpha) = 1 command the same mean: their '
-        'paths coincide.\n\n' + table + '\n\n![trajectories](trajectories.png)\n')
+        'through the SetParameters service, as `ros2 param set` sets them. "shipped" is '
+        'config/steer.yaml: PoE at alpha 0.5 with the planner-path prior (the `path_planner` '
+        'node publishes the path).\n\n' + table + '\n\n![trajectories](trajectories.png)\n')
     return segments

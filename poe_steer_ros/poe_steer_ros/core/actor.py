@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Frozen-actor runtime: load a certified model and map raw observations to (mean, log_std).
 
@@ -39,12 +53,15 @@ import warnings
 
 import numpy as np
 from poe_steer_ros.core.interfaces import OutputKind
-from poe_steer_ros.core.manifest import ActorLoadError, ActorManifest, ModelFile, ModelFormat
+from poe_steer_ros.core.manifest import (ActorLoadError, ActorManifest, ModelFile, ModelFormat,
+                                         SupportSpec)
 from poe_steer_ros.core.observation import ObservationLayout
+from poe_steer_ros.core.support import SupportError, SupportModel
 
 __all__ = ['ActorLoadError', 'Backend', 'choose_model_file', 'CPU_FORMAT_PREFERENCE', 'DEVICES',
            'DeviceFallbackWarning', 'FORMAT_REQUESTS', 'FrozenActor', 'LatencyStats', 'Loaded',
-           'load_actor', 'measure_latency', 'PROBE_BATCH', 'read_model_file', 'resolve_device',
+           'load_actor', 'load_support', 'measure_latency', 'PROBE_BATCH', 'read_model_file',
+           'resolve_device',
            'sha256_of']
 
 _LOG = logging.getLogger(__name__)
@@ -150,7 +167,8 @@ def choose_model_file(manifest: ActorManifest, device: str = 'auto',
     return files[0]
 
 
-def read_model_file(manifest: ActorManifest, model_file: ModelFile) -> tuple[bytes, str]:
+def read_model_file(manifest: ActorManifest,
+                    model_file: ModelFile | SupportSpec) -> tuple[bytes, str]:
     """
     Read one of the files a manifest certifies; return its bytes and their SHA-256.
 
@@ -163,7 +181,7 @@ def read_model_file(manifest: ActorManifest, model_file: ModelFile) -> tuple[byt
     return data, sha256_of(data)
 
 
-def _verified_bytes(manifest: ActorManifest, model_file: ModelFile) -> bytes:
+def _verified_bytes(manifest: ActorManifest, model_file: ModelFile | SupportSpec) -> bytes:
     """Read a certified file, refusing a missing one or one whose SHA-256 changed."""
     data, actual = read_model_file(manifest, model_file)
     if actual != model_file.sha256:
@@ -319,6 +337,7 @@ class FrozenActor:
     :ivar warmup_latency_s: latency of the warm-up passes (None if there were none).
     :ivar observation_layout: builds raw observations from a robot state and a goal.
     :ivar output_shapes: shapes of the model's raw outputs for the probe batch.
+    :ivar support: where the actor was trained (``core.support``), None without a support file.
     """
 
     def __init__(self, manifest: ActorManifest, loaded: Loaded, sha256: str) -> None:
@@ -335,6 +354,7 @@ class FrozenActor:
         self.std_depends_on_state = bool(loaded.std_depends_on_state)
         self.warmup_latency_s: LatencyStats | None = None
         self.output_shapes: tuple[tuple[int, ...], ...] = ()
+        self.support: SupportModel | None = None
         self._backend = loaded.backend
         norm = manifest.observation.normalization
         self._loader_normalizes = norm is not None and not norm.applied_in_model
@@ -427,6 +447,26 @@ class FrozenActor:
             self.warmup_latency_s = measure_latency(self, self.probe_observations(1)[0], passes)
 
 
+def load_support(manifest: ActorManifest) -> SupportModel | None:
+    """
+    Load the certified support model of an actor (None when the manifest lists none).
+
+    :raises ActorLoadError: for a missing file, a changed SHA-256, or a file that is not a
+        support model of this actor's observation size.
+    """
+    if manifest.support is None:
+        return None
+    data = _verified_bytes(manifest, manifest.support)
+    try:
+        model = SupportModel.from_bytes(data)
+    except SupportError as error:
+        raise ActorLoadError(f'support.file {manifest.support.file!r}: {error}') from None
+    if model.obs_dim != manifest.obs_dim:
+        raise ActorLoadError(f'support.file {manifest.support.file!r}: models {model.obs_dim} '
+                             f'observation fields, observation.fields lists {manifest.obs_dim}')
+    return model
+
+
 def load_actor(manifest_path: str | pathlib.Path, device: str = 'auto',
                num_threads: int | None = 1, warmup_passes: int = 10,
                model_format: str = 'auto') -> FrozenActor:
@@ -460,6 +500,7 @@ def load_actor(manifest_path: str | pathlib.Path, device: str = 'auto',
     model_path = manifest.model_path
     loaded = _loader(manifest.format)(manifest, data[chosen], device, num_threads)
     actor = FrozenActor(manifest, loaded, chosen.sha256)
+    actor.support = load_support(certified)
     actor._check_model(loaded.std_depends_on_state)
     actor._warm_up(warmup_passes)
     _LOG.info('actor %s: %s %s on %s (requested %s), std %s the state, warm-up %s',

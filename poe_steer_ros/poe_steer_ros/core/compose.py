@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Closed-form composition of a frozen actor's Gaussian with a goal prior.
 
@@ -34,7 +48,8 @@ import contextlib
 import dataclasses
 import enum
 import math
-from typing import Any, ContextManager, NamedTuple
+import types
+from typing import Any, ContextManager, Mapping, NamedTuple
 
 import numpy as np
 
@@ -54,10 +69,6 @@ class Rule(str, enum.Enum):
     KL = 'kl'
     ADDITIVE = 'additive'
     PRIOR_ONLY = 'prior_only'
-
-
-WEIGHTED_RULES = frozenset({Rule.POE, Rule.KL, Rule.ADDITIVE})
-"""Rules that take a weight (alpha for poe and additive, beta for kl)."""
 
 
 def alpha_to_beta(alpha: float) -> float:
@@ -82,13 +93,65 @@ def beta_to_alpha(beta: float) -> float:
     return 1.0 if beta == math.inf else beta / (1.0 + beta)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class RuleTraits:
+    """
+    What callers of a rule need to know besides its maths: its weight, range and units.
+
+    Every rule's weight converts to and from alpha units (PoE's weight): the unit in which the
+    Steerer ramps, the envelope caps (``alpha_max``) and telemetry reports it.
+    """
+
+    weight_name: str | None
+    """The rule's weight, 'alpha' or 'beta' (``SteeringConfig``'s field), or None without one."""
+    fixed_alpha: float = 0.0
+    """The prior weight in alpha units of a rule without a weight (0 frozen, 1 prior_only)."""
+
+    @property
+    def weighted(self) -> bool:
+        """Return whether the rule takes a weight (and so a KL budget)."""
+        return self.weight_name is not None
+
+    @property
+    def max_weight(self) -> float:
+        """Return the upper end of the weight's range [0, max_weight]."""
+        return math.inf if self.weight_name == 'beta' else 1.0
+
+    def to_alpha(self, weight: float) -> float:
+        """Return the rule's ``weight`` in alpha units."""
+        if not self.weighted:
+            return self.fixed_alpha
+        return beta_to_alpha(weight) if self.weight_name == 'beta' else weight
+
+    def to_beta(self, weight: float) -> float:
+        """Return the rule's ``weight`` in beta units (KL-reg's weight; inf for alpha 1)."""
+        return weight if self.weight_name == 'beta' else alpha_to_beta(self.to_alpha(weight))
+
+    def from_alpha(self, alpha: float) -> float:
+        """Return the rule's own weight for a prior weight ``alpha`` in alpha units."""
+        return alpha_to_beta(alpha) if self.weight_name == 'beta' else alpha
+
+
+RULE_TRAITS: Mapping[Rule, RuleTraits] = types.MappingProxyType({
+    Rule.FROZEN: RuleTraits(None, fixed_alpha=0.0),
+    Rule.POE: RuleTraits('alpha'),
+    Rule.KL: RuleTraits('beta'),
+    Rule.ADDITIVE: RuleTraits('alpha'),
+    Rule.PRIOR_ONLY: RuleTraits(None, fixed_alpha=1.0),
+})
+"""The traits of every rule: adding a rule adds a row here and its maths below."""
+WEIGHTED_RULES = frozenset(rule for rule, traits in RULE_TRAITS.items() if traits.weighted)
+"""Rules that take a weight (alpha for poe and additive, beta for kl)."""
+
+
 def checked_weight(rule: Rule, weight: Weight) -> Weight:
     """
     Return ``weight`` (numbers as float) after rejecting values outside the rule's range.
 
     alpha lies in [0, 1]; beta in [0, inf] (inf is the prior alone). NaN is refused.
     """
-    upper = math.inf if rule is Rule.KL else 1.0
+    traits = RULE_TRAITS[rule]
+    upper = traits.max_weight
     if isinstance(weight, bool):
         inside = False
     elif isinstance(weight, (int, float)):
@@ -97,8 +160,8 @@ def checked_weight(rule: Rule, weight: Weight) -> Weight:
     else:
         inside = bool(((weight >= 0.0) & (weight <= upper)).all())
     if not inside:
-        name = 'beta' if rule is Rule.KL else 'alpha'
-        raise ValueError(f'{name} for rule {rule.value} must lie in [0, {upper}], got {weight}')
+        raise ValueError(f'{traits.weight_name} for rule {rule.value} must lie in [0, {upper}], '
+                         f'got {weight}')
     return weight
 
 

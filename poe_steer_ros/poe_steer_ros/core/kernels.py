@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Compiled single-state kernels: the per-tick path of ``Steerer.step``.
 
@@ -22,6 +36,7 @@ read-only), so a control loop never compiles.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 from numba import types
@@ -50,7 +65,7 @@ does not advance (``inf * 0`` would be NaN)."""
 _VECTOR = types.Array(types.float64, 1, 'A', readonly=True)
 """Any float64 vector, read-only or not, contiguous or strided."""
 _OUT = types.Array(types.float64, 1, 'C')
-_JIT = {'nogil': True, 'cache': True, 'error_model': 'numpy'}
+_JIT: dict[str, Any] = {'nogil': True, 'cache': True, 'error_model': 'numpy'}
 """IEEE division (x / 0 is inf or NaN, as in numpy); NaN and inf are handled explicitly."""
 
 

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Frozen-actor manifest: the YAML file that makes a model artifact describe itself.
 
@@ -19,6 +33,8 @@ unknown keys are refused, except inside ``provenance``)::
     observation:
       fields: [base.yaw_cos, base.yaw_sin, base.v, base.w, goal.dx_body, goal.dy_body]
       goal_joints: []              # joint order of a joint-position goal (goal.joint_error.*)
+      scan_range_m: 2.0            # with scan.<i> fields only: range (m) that scan features
+                                   #   divide by and cap at (core.scan)
       normalization:               # optional
         mean: [...]                # one per field; normalised obs = (obs - mean) / std
         std: [...]
@@ -28,6 +44,10 @@ unknown keys are refused, except inside ``provenance``)::
       names: [linear_x, angular_z]
       low: [-0.5, -1.5]            # command units; a in [-1, 1] maps to offset + scale * a,
       high: [0.5, 1.5]             #   scale = (high - low) / 2, offset = (high + low) / 2
+    support:                       # optional: where the actor was trained (core.support)
+      kind: knn
+      file: actor.support.npz      # relative to the manifest's directory
+      sha256: 5d2b...              # checked at load like the model files
     architecture:                  # state_dict only (see ArchitectureSpec)
       hidden_sizes: [256, 256]
       std: parameter               # parameter | head | none
@@ -250,20 +270,31 @@ class ObservationSpec:
     fields: tuple[str, ...]
     goal_joints: tuple[str, ...] = ()
     normalization: Normalization | None = None
+    scan_range_m: float | None = None
+    """Range (m) scan features are divided by and capped at; set iff there are scan fields."""
 
     @classmethod
     def from_dict(cls, data: Any) -> ObservationSpec:
-        section = _section(data, 'observation', ('fields', 'goal_joints', 'normalization'))
+        section = _section(data, 'observation',
+                           ('fields', 'goal_joints', 'normalization', 'scan_range_m'))
         fields = _names(_required(section, 'fields', 'observation'), 'observation.fields')
         goal_joints = _names(section.get('goal_joints') or [], 'observation.goal_joints')
         try:
-            ObservationLayout(fields, goal_joints)
+            layout = ObservationLayout(fields, goal_joints)
         except ObservationError as err:
             raise ManifestError(f'observation.{err}') from None
         raw_norm = section.get('normalization')
         normalization = (None if raw_norm is None
                          else Normalization.from_dict(raw_norm, len(fields)))
-        return cls(fields, goal_joints, normalization)
+        raw_range = section.get('scan_range_m')
+        if (raw_range is None) != (layout.scan_bins == 0):
+            raise _fail('observation.scan_range_m', 'required with scan.<i> fields, and only '
+                        'with them')
+        scan_range_m = (None if raw_range is None
+                        else _number(raw_range, 'observation.scan_range_m'))
+        if scan_range_m is not None and scan_range_m <= 0.0:
+            raise _fail('observation.scan_range_m', f'must be positive, got {scan_range_m}')
+        return cls(fields, goal_joints, normalization, scan_range_m)
 
     def layout(self) -> ObservationLayout:
         """Return the layout that builds this observation from a robot state and a goal."""
@@ -275,6 +306,8 @@ class ObservationSpec:
             data['goal_joints'] = list(self.goal_joints)
         if self.normalization is not None:
             data['normalization'] = self.normalization.to_dict()
+        if self.scan_range_m is not None:
+            data['scan_range_m'] = self.scan_range_m
         return data
 
 
@@ -431,8 +464,9 @@ class Provenance:
 
 _SHA256 = re.compile(r'[0-9a-f]{64}')
 _TOP_KEYS = ('manifest_version', 'format', 'file', 'sha256', 'alternatives', 'output',
-             'observation', 'action', 'architecture', 'provenance')
+             'observation', 'action', 'architecture', 'support', 'provenance')
 _FILE_KEYS = ('format', 'file', 'sha256')
+SUPPORT_KINDS = ('knn',)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -456,6 +490,29 @@ class ModelFile:
 
     def to_dict(self) -> dict[str, Any]:
         return {'format': self.format.value, 'file': self.file, 'sha256': self.sha256}
+
+
+@dataclasses.dataclass(frozen=True)
+class SupportSpec:
+    """The certified file that models where the actor was trained (``core.support``)."""
+
+    kind: str
+    file: str
+    sha256: str
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SupportSpec:
+        section = _section(data, 'support', ('kind', 'file', 'sha256'))
+        kind = _text(_required(section, 'kind', 'support'), 'support.kind')
+        if kind not in SUPPORT_KINDS:
+            raise _fail('support.kind', f'{kind!r} is not one of {list(SUPPORT_KINDS)}')
+        sha256 = _text(_required(section, 'sha256', 'support'), 'support.sha256').lower()
+        if not _SHA256.fullmatch(sha256):
+            raise _fail('support.sha256', f'expected 64 hexadecimal digits, got {sha256!r}')
+        return cls(kind, _text(_required(section, 'file', 'support'), 'support.file'), sha256)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {'kind': self.kind, 'file': self.file, 'sha256': self.sha256}
 
 
 def _alternatives(value: Any, primary: ModelFile) -> tuple[ModelFile, ...]:
@@ -498,6 +555,13 @@ class ActorManifest:
     directory: pathlib.Path = pathlib.Path('.')
     alternatives: tuple[ModelFile, ...] = ()
     """The same network in other formats (TorchScript/ONNX only), each with its hash."""
+    support: SupportSpec | None = None
+    """Where the actor was trained (optional; absent when the data are gone)."""
+
+    @property
+    def support_path(self) -> pathlib.Path | None:
+        """Return the support model file's path (None without one)."""
+        return None if self.support is None else self.directory / self.support.file
 
     @property
     def model_path(self) -> pathlib.Path:
@@ -563,8 +627,9 @@ class ActorManifest:
             raise _fail('architecture',
                         f'only used by format state_dict, not {model_format.value}')
         provenance = Provenance.from_dict(_required(top, 'provenance', ''))
+        support = None if top.get('support') is None else SupportSpec.from_dict(top['support'])
         return cls(model_format, primary.file, primary.sha256, output, observation, action,
-                   provenance, architecture, pathlib.Path(directory), alternatives)
+                   provenance, architecture, pathlib.Path(directory), alternatives, support)
 
     @classmethod
     def load(cls, path: str | pathlib.Path) -> ActorManifest:
@@ -595,6 +660,8 @@ class ActorManifest:
                      'action': self.action.to_dict()})
         if self.architecture is not None:
             data['architecture'] = self.architecture.to_dict()
+        if self.support is not None:
+            data['support'] = self.support.to_dict()
         data['provenance'] = self.provenance.to_dict()
         return data
 

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Observation layouts: turn a robot state and a goal into the raw vector a frozen actor reads.
 
@@ -5,7 +19,9 @@ An actor manifest lists its observation as ordered, named features (``observatio
 A feature is one of:
 
 * a raw state key (see ``core.interfaces``): ``base.x``, ``base.y``, ``base.yaw``, ``base.v``,
-  ``base.w``, ``joint.position.<name>``, ``joint.velocity.<name>``, ``array.<i>``;
+  ``base.w``, ``joint.position.<name>``, ``joint.velocity.<name>``, ``array.<i>``, and
+  ``scan.<i>``, the nearest range in scan sector ``i`` over the range cap (``core.scan``; a
+  layout with scan fields lists every sector ``scan.0 .. scan.<bins - 1>``);
 * a derived base feature: ``base.yaw_cos``, ``base.yaw_sin``;
 * a goal-relative base feature, for a goal ``[x, y(, yaw)]`` in the odom frame (m, rad):
   ``goal.dx_body``, ``goal.dy_body`` (goal vector in the robot's body frame, m),
@@ -30,6 +46,7 @@ from typing import Callable, Sequence
 import numpy as np
 from poe_steer_ros.core.interfaces import (
     BASE_KEYS, BASE_X, BASE_Y, BASE_YAW, joint_position_key, RobotState)
+from poe_steer_ros.core.scan import scan_key, SCAN_PREFIX
 
 
 class ObservationError(ValueError):
@@ -87,7 +104,7 @@ _BASE_GOAL_FEATURES: dict[str, Callable[[_GoalFrame], float]] = {
     'goal.bearing_sin': lambda frame: frame.bearing_sin,
 }
 _JOINT_KEY = re.compile(r'joint\.(position|velocity)\.(.+)')
-_INDEXED = re.compile(r'(array|goal)\.(0|[1-9][0-9]*)')
+_INDEXED = re.compile(r'(array|goal|scan)\.(0|[1-9][0-9]*)')
 _JOINT_ERROR = 'goal.joint_error.'
 
 
@@ -105,8 +122,8 @@ def parse_field(name: str, goal_joints: Sequence[str] = ()) -> Feature:
     :raises ObservationError: if the name is not a supported feature.
     """
     indexed = _INDEXED.fullmatch(name)
-    is_array_slot = indexed is not None and indexed.group(1) == 'array'
-    if name in BASE_KEYS or _JOINT_KEY.fullmatch(name) or is_array_slot:
+    is_state_slot = indexed is not None and indexed.group(1) in ('array', 'scan')
+    if name in BASE_KEYS or _JOINT_KEY.fullmatch(name) or is_state_slot:
         return Feature(name, _read_state(name), (name,), 0)
     if indexed:
         slot = int(indexed.group(2))
@@ -133,7 +150,8 @@ def parse_field(name: str, goal_joints: Sequence[str] = ()) -> Feature:
             len(goal_joints), uses_joint_goal=True)
     raise ObservationError(
         f'unknown observation feature {name!r}; supported: raw state keys (base.x, base.y, '
-        'base.yaw, base.v, base.w, joint.position.<name>, joint.velocity.<name>, array.<i>), '
+        'base.yaw, base.v, base.w, joint.position.<name>, joint.velocity.<name>, array.<i>, '
+        'scan.<i>), '
         'base.yaw_cos, base.yaw_sin, ' + ', '.join(_BASE_GOAL_FEATURES)
         + ', goal.joint_error.<name>, goal.<i>')
 
@@ -147,6 +165,7 @@ class ObservationLayout:
     :ivar size: length of the observation vector.
     :ivar goal_dim: number of goal entries the layout reads (0 if it reads none).
     :ivar required_state_keys: the state keys a ROS adapter must provide, in first-use order.
+    :ivar scan_bins: number of ``scan.<i>`` sectors the layout reads (0 if none).
     """
 
     def __init__(self, fields: Sequence[str], goal_joints: Sequence[str] = ()) -> None:
@@ -170,6 +189,13 @@ class ObservationLayout:
             raise ObservationError(
                 'fields: base-goal features (goal.dx_body, ...) and goal.joint_error.* read the '
                 'same goal vector as a pose and as joint positions; use one kind')
+        scan_fields = {name for name in fields if name.startswith(SCAN_PREFIX)}
+        expected_scan = {scan_key(index) for index in range(len(scan_fields))}
+        if scan_fields != expected_scan:
+            raise ObservationError(
+                f'fields: scan sectors must be scan.0 .. scan.{len(scan_fields) - 1}, each once; '
+                f'got {sorted(scan_fields)}')
+        self.scan_bins = len(scan_fields)
         self.fields = tuple(fields)
         self.goal_joints = tuple(goal_joints)
         self.size = len(features)

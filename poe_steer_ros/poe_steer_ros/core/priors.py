@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Goal priors: goal-conditioned Gaussians over the action, behind one interface.
 
@@ -52,6 +66,7 @@ class PriorType(str, enum.Enum):
     JOINT = 'joint'
     LEARNED = 'learned'
     EXTERNAL = 'external'
+    PATH = 'path'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +75,9 @@ class PriorConfig:
 
     type: PriorType = PriorType.POSE  # noqa: A003 (the parameter is named prior.type)
     """
-    Pose (planar base), joint (joint velocities), learned (model given at startup) or external (a
-    Gaussian handed in with ``Steerer.set_external_prior``).
+    Pose (planar base), joint (joint velocities), learned (model given at startup), external (a
+    Gaussian handed in with ``Steerer.set_external_prior``) or path (follows a planner's path
+    handed in with ``Steerer.set_path``; the pose prior stands in while there is none).
     """
     k_linear: float = 0.5
     """Pose prior, desired forward speed per metre to the goal (1/s)."""
@@ -71,9 +87,13 @@ class PriorConfig:
     """Pose prior, forward-speed std at the goal (m/s)."""
     std_linear_per_m: float = 0.1
     """Pose prior, growth of that std per metre to the goal (1/s)."""
-    std_angular: float = 0.1
-    """Pose prior, turn-rate std at zero heading error (rad/s)."""
-    std_angular_per_rad: float = 0.3
+    std_angular: float = 2.0
+    """
+    Pose prior, turn-rate std at zero heading error (rad/s). Wide: the straight line knows no
+    obstacles, so a confident actor keeps the turn near them (goal-grid benchmark,
+    docs/reach.md: 0.1 here lost every training-region goal the actor reaches alone).
+    """
+    std_angular_per_rad: float = 1.0
     """Pose prior, growth of that std per radian of heading error (1/s)."""
     goal_radius_m: float = 0.3
     """
@@ -88,17 +108,40 @@ class PriorConfig:
     """Joint prior, growth of that std per unit of position error (1/s)."""
     joint_names: tuple[str, ...] = ()
     """Joint prior, the commanded joints in command order."""
+    path_lookahead_m: float = 0.5
+    """Path prior, how far along the path ahead of the robot's closest point it aims (m)."""
+    path_speed_m_s: float = 0.6
+    """Path prior, forward speed along the path, slowed near its end by ``k_linear`` (m/s)."""
+    path_std_linear: float = 0.03
+    """Path prior, forward-speed std where the path is constrained, on it, fresh (m/s)."""
+    path_std_angular: float = 0.1
+    """Path prior, turn-rate std where the path is constrained, on it, fresh (rad/s)."""
+    path_open_std_factor: float = 2.0
+    """Path prior, std multiplier where the path runs straight (unconstrained), >= 1."""
+    path_bend_window_m: float = 1.0
+    """Path prior, arc length around the closest point whose bending marks a constraint (m)."""
+    path_std_per_m_cross_track: float = 2.0
+    """Path prior, relative std growth per metre of cross-track error (1/m)."""
+    path_std_per_s_age: float = 0.2
+    """Path prior, relative std growth per second of path age (1/s)."""
+    path_timeout_s: float = 5.0
+    """Path prior, a path older than this is dropped and the pose prior stands in (s)."""
 
     def __post_init__(self) -> None:
         """Coerce the type and names and check every number; raise ValueError naming it."""
         object.__setattr__(self, 'type', _enum_field('prior.type', PriorType, self.type))
         object.__setattr__(self, 'joint_names', tuple(self.joint_names))
         for name in ('k_linear', 'k_angular', 'std_linear_per_m', 'std_angular_per_rad',
-                     'k_joint', 'std_joint_per_rad'):
+                     'k_joint', 'std_joint_per_rad', 'path_std_per_m_cross_track',
+                     'path_std_per_s_age'):
             _number_field(f'prior.{name}', self, name, low=0.0)
-        for name in ('std_linear', 'std_angular', 'std_joint'):
+        for name in ('std_linear', 'std_angular', 'std_joint', 'path_std_linear',
+                     'path_std_angular'):
             _number_field(f'prior.{name}', self, name, low=PRIOR_STD_MIN)
-        _number_field('prior.goal_radius_m', self, 'goal_radius_m', low=0.0, strict=True)
+        for name in ('goal_radius_m', 'path_lookahead_m', 'path_speed_m_s', 'path_bend_window_m',
+                     'path_timeout_s'):
+            _number_field(f'prior.{name}', self, name, low=0.0, strict=True)
+        _number_field('prior.path_open_std_factor', self, 'path_open_std_factor', low=1.0)
         names = self.joint_names
         if not all(isinstance(name, str) and name for name in names):
             raise ValueError(f'prior.joint_names must be non-empty strings, got {names!r}')
@@ -225,6 +268,146 @@ class PoseAttractorPrior:
                          config.k_angular * heading_error])
         std = np.array([config.std_linear + config.std_linear_per_m * distance,
                         config.std_angular + config.std_angular_per_rad * abs(heading_error)])
+        return DiagGaussian(mean, std, Space.COMMAND)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedPath:
+    """A planner's path in the state frame and when it was received (``Steerer.step`` clock)."""
+
+    points: np.ndarray
+    """``(n, 2)`` waypoints ``[x, y]`` (m) from near the robot to the goal, n >= 1."""
+    received_s: float
+
+    def __post_init__(self) -> None:
+        """Coerce the points to a finite ``(n, 2)`` float array; raise ValueError if not."""
+        points = np.array(self.points, dtype=np.float64)
+        if points.ndim != 2 or points.shape[0] < 1 or points.shape[1] != 2 \
+                or not np.isfinite(points).all():
+            raise ValueError(f'a path needs (n >= 1, 2) finite waypoints, got shape '
+                             f'{points.shape}')
+        if math.isnan(self.received_s):
+            raise ValueError('received_s must be a time in seconds, got NaN')
+        points.setflags(write=False)
+        object.__setattr__(self, 'points', points)
+
+
+@dataclasses.dataclass(frozen=True)
+class _PathPoint:
+    """Where the robot stands relative to a path: closest arc length and cross-track error."""
+
+    arc_m: float
+    cross_track_m: float
+
+
+def _cumulative_length(points: np.ndarray) -> np.ndarray:
+    """Return the arc length (m) at each waypoint."""
+    return np.concatenate(([0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))))
+
+
+def _closest(points: np.ndarray, arc: np.ndarray, x: float, y: float) -> _PathPoint:
+    """Project ``(x, y)`` on the polyline: arc length of the closest point and its distance."""
+    if len(points) == 1:
+        return _PathPoint(0.0, math.hypot(x - points[0, 0], y - points[0, 1]))
+    start, delta = points[:-1], np.diff(points, axis=0)
+    lengths2 = np.maximum((delta ** 2).sum(axis=1), 1e-18)
+    along = np.clip(((np.array([x, y]) - start) * delta).sum(axis=1) / lengths2, 0.0, 1.0)
+    foot = start + along[:, None] * delta
+    distance = np.hypot(foot[:, 0] - x, foot[:, 1] - y)
+    index = int(np.argmin(distance))
+    return _PathPoint(float(arc[index] + along[index] * math.sqrt(lengths2[index])),
+                      float(distance[index]))
+
+
+def _point_at(points: np.ndarray, arc: np.ndarray, arc_m: float) -> np.ndarray:
+    """Return the point at arc length ``arc_m`` (clamped to the path's ends)."""
+    return np.array([np.interp(arc_m, arc, points[:, 0]), np.interp(arc_m, arc, points[:, 1])])
+
+
+def _bending_rad(points: np.ndarray, arc: np.ndarray, centre_m: float, half_m: float) -> float:
+    """
+    Return the path's net turn (rad) across ``centre_m +- half_m``: chord against chord.
+
+    Chords, not segment headings: a grid planner's staircase of 45-degree steps along a straight
+    line does not count as bending.
+    """
+    before, at, after = (_point_at(points, arc, arc_m)
+                         for arc_m in (centre_m - half_m, centre_m, centre_m + half_m))
+    incoming, outgoing = at - before, after - at
+    if min(np.hypot(*incoming), np.hypot(*outgoing)) < 1e-9:
+        return 0.0
+    cross = incoming[0] * outgoing[1] - incoming[1] * outgoing[0]
+    return abs(math.atan2(cross, float(incoming @ outgoing)))
+
+
+class PathPrior:
+    """
+    Planner-path follower: pure pursuit along a ``PlannedPath`` -> desired (v, w).
+
+    The mean aims at the point ``path_lookahead_m`` down the path from the robot's closest
+    point on it (or the path's end): ``w = k_angular e`` for the bearing ``e`` of that point,
+    ``v = min(path_speed_m_s, k_linear * remaining arc) * max(cos e, 0)**2``, so the robot turns
+    in place toward a point behind it instead of swerving. The std is smallest where the path
+    is constrained and grows where it is not trustworthy::
+
+        std = (path_std_linear, path_std_angular)
+              * (1 + (path_open_std_factor - 1) * (1 - bend))     # straight path: open space
+              * (1 + path_std_per_m_cross_track * cross_track_m)  # off the path
+              * (1 + path_std_per_s_age * age_s)                  # old path
+
+    where ``bend`` in [0, 1] is the path's net turn across ``path_bend_window_m`` centred on the
+    closest point, over pi/2: a planner bends its path where it routes around
+    obstacles, so bending is what the path's own geometry says about clearance. Without a
+    path, with one older than ``path_timeout_s`` or one that ends more than
+    ``goal_radius_m`` from the goal (the goal changed, the planner has not answered yet), the
+    pose prior stands in.
+    """
+
+    space = Space.COMMAND
+    action_dim = 2
+
+    def __init__(self, config: PriorConfig) -> None:
+        """Take the path settings from ``config``; the pose prior is the stand-in."""
+        self._config = config
+        self._pose = PoseAttractorPrior(config)
+
+    def uses(self, path: PlannedPath | None, goal: np.ndarray, now_s: float) -> bool:
+        """Return whether ``path`` applies at ``now_s`` to ``goal`` (else the pose prior does)."""
+        if path is None or not path.received_s <= now_s < path.received_s + \
+                self._config.path_timeout_s:
+            return False
+        target = np.asarray(goal, dtype=np.float64).reshape(-1)[:2]
+        return bool(np.hypot(*(path.points[-1] - target)) <= self._config.goal_radius_m)
+
+    def gaussian(self, state: RobotState, goal: np.ndarray, path: PlannedPath | None,
+                 now_s: float) -> DiagGaussian:
+        """
+        Return the desired (v, w) Gaussian in command space.
+
+        :raises KeyError: if the state lacks base.x, base.y or base.yaw.
+        :raises ValueError: if the goal is not 2 or 3 finite numbers.
+        """
+        if path is None or not self.uses(path, goal, now_s):
+            return self._pose(state, goal, np.empty(0))
+        config = self._config
+        who = 'path prior'
+        x, y = _read(state, BASE_X, who), _read(state, BASE_Y, who)
+        yaw = _read(state, BASE_YAW, who)
+        points = path.points
+        arc = _cumulative_length(points)
+        here = _closest(points, arc, x, y)
+        target = _point_at(points, arc, here.arc_m + config.path_lookahead_m)
+        bearing = math.remainder(math.atan2(target[1] - y, target[0] - x) - yaw, math.tau)
+        ahead_m = min(here.arc_m + config.path_lookahead_m, arc[-1])
+        remaining_m = math.hypot(target[0] - x, target[1] - y) + arc[-1] - ahead_m
+        speed = min(config.path_speed_m_s, config.k_linear * remaining_m)
+        mean = np.array([speed * max(math.cos(bearing), 0.0) ** 2, config.k_angular * bearing])
+        half = config.path_bend_window_m / 2
+        bend = min(_bending_rad(points, arc, here.arc_m, half) / (math.pi / 2), 1.0)
+        scale = ((1.0 + (config.path_open_std_factor - 1.0) * (1.0 - bend))
+                 * (1.0 + config.path_std_per_m_cross_track * here.cross_track_m)
+                 * (1.0 + config.path_std_per_s_age * (now_s - path.received_s)))
+        std = scale * np.array([config.path_std_linear, config.path_std_angular])
         return DiagGaussian(mean, std, Space.COMMAND)
 
 

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 KL-budget selector: the largest prior weight whose composition stays near the actor.
 
@@ -23,13 +37,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 
 from poe_steer_ros.core import kernels
 from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair,
-                                        quiet_float_errors, Rule, Weight, WEIGHTED_RULES)
+                                        quiet_float_errors, Rule, RULE_TRAITS, Weight,
+                                        WEIGHTED_RULES)
 from poe_steer_ros.core.gaussian import (Array, array_namespace, check_gaussians, DiagGaussian,
                                          sum_last)
 
@@ -38,8 +53,8 @@ RTOL = 1e-10
 """Default relative tolerance of the selected weight."""
 MAX_ITER = 100
 """Default iteration cap of the safeguarded Newton."""
-_RULE_CODES = {Rule.FROZEN: kernels.FROZEN, Rule.POE: kernels.POE, Rule.KL: kernels.KL,
-               Rule.ADDITIVE: kernels.ADDITIVE, Rule.PRIOR_ONLY: kernels.PRIOR_ONLY}
+_RULE_CODES = {rule: code for code, rule in enumerate(Rule)}
+"""The kernels number the rules in the order of ``Rule``."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,7 +75,7 @@ def _check(rule: Rule, kl_budget: float, max_weight: float) -> None:
         raise ValueError(f'rule {rule!r} has no weight to select; use poe, kl or additive')
     if not kl_budget >= 0.0:
         raise ValueError(f'kl_budget must be >= 0 nats, got {kl_budget}')
-    upper = math.inf if rule is Rule.KL else 1.0
+    upper = RULE_TRAITS[rule].max_weight
     if not (0.0 <= max_weight <= upper and math.isfinite(max_weight)):
         raise ValueError(f'max_weight for rule {rule.value} must be finite in [0, {upper}], '
                          f'got {max_weight}')
@@ -100,7 +115,7 @@ def _select_state(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
                            for gaussian in (actor, prior)))
     selection = select_weight(rule, batch, kl_budget, max_weight, rtol=rtol, max_iter=max_iter)
     return Selection(float(selection.weight[0]), float(selection.kl[0]),
-                     bool(selection.binding[0]))
+                     bool(cast(Array, selection.binding)[0]))
 
 
 def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
@@ -282,7 +297,7 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
         raise ValueError('fuse_state composes one numpy state of shape (d,) with a prior of the '
                          'same shape; use fuse for batches and torch')
     weighted = rule in WEIGHTED_RULES
-    out_of_range = weighted and (not 0.0 <= max_weight <= (math.inf if rule is Rule.KL else 1.0)
+    out_of_range = weighted and (not 0.0 <= max_weight <= RULE_TRAITS[rule].max_weight
                                  or (kl_budget > 0.0 and max_weight == math.inf))
     if (out_of_range or not 0.0 <= max_prior_weight <= 1.0
             or (rule is Rule.PRIOR_ONLY and max_prior_weight < 1.0)):

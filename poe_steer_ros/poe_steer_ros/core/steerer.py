@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The Steerer: (observation, goal, time) -> safe command, in one call.
 
@@ -32,14 +46,13 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from poe_steer_ros.core.compose import (alpha_to_beta, beta_to_alpha, Composition, Rule,
-                                        WEIGHTED_RULES)
+from poe_steer_ros.core.compose import Composition, Rule, RULE_TRAITS, WEIGHTED_RULES
 from poe_steer_ros.core.gaussian import (ActionScale, DiagGaussian, GaussianDomainError,
                                          squash_to_command, to_pre_squash)
-from poe_steer_ros.core.interfaces import Actor, OutputKind, RobotState, Space
+from poe_steer_ros.core.interfaces import Actor, BASE_X, BASE_Y, OutputKind, RobotState, Space
 from poe_steer_ros.core.priors import (_enum_field, _number_field, ExternalPrior, GoalPrior,
-                                       JointAttractorPrior, PoseAttractorPrior, PRIOR_STD_MIN,
-                                       PriorConfig, PriorType)
+                                       JointAttractorPrior, PathPrior, PlannedPath,
+                                       PoseAttractorPrior, PRIOR_STD_MIN, PriorConfig, PriorType)
 from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
 from poe_steer_ros.core.selector import fuse_state, Selection
 
@@ -49,7 +62,7 @@ LOG_STD_MAX = 20.0
 """Largest pre-squash log-std composed; keeps precisions above zero."""
 _STD_MAX = math.exp(LOG_STD_MAX)
 _ALPHA_BELOW_ONE = 1.0 - 1e-12
-"""A kl ramp starting from prior_only (alpha 1, no finite beta) starts at this alpha."""
+"""A ramp from alpha 1 (prior_only) to a rule with no finite weight there (kl) starts here."""
 
 STATE_INDEPENDENT_STD_WARNING = (
     "The actor's std does not depend on the state (IQL- and PPO-style actors): the fusion "
@@ -89,6 +102,24 @@ class SteeringConfig:
     """Command from the composed mean (deterministic) or from a sample of it."""
     seed: int = 0
     """Seed of the sampler used in sample mode."""
+    stall_s: float = 5.0
+    """
+    A planar base that has not come ``stall_progress_m`` closer to its goal for this long is
+    stalled (``Telemetry.stalled``), like Nav2's progress checker.
+    """
+    stall_progress_m: float = 0.1
+    """The progress toward the goal (m) that resets the stall clock."""
+    stall_alpha: float = 0.0
+    """
+    While stalled, the prior weight (alpha units) is raised to at least this (capped by the
+    envelope's ``alpha_max``); 0 only flags the stall.
+    """
+
+    @property
+    def weight(self) -> float:
+        """Return the rule's own weight: alpha, or beta for kl; 0 for rules without one."""
+        name = RULE_TRAITS[self.rule].weight_name
+        return 0.0 if name is None else float(getattr(self, name))
 
     def __post_init__(self) -> None:
         """Coerce enums and numbers and check ranges; raise ValueError naming the field."""
@@ -96,8 +127,10 @@ class SteeringConfig:
         object.__setattr__(self, 'action_mode',
                            _enum_field('action_mode', ActionMode, self.action_mode))
         _number_field('alpha', self, 'alpha', low=0.0, high=1.0)
-        for name in ('beta', 'kl_budget', 'alpha_ramp_s'):
+        _number_field('stall_alpha', self, 'stall_alpha', low=0.0, high=1.0)
+        for name in ('beta', 'kl_budget', 'alpha_ramp_s', 'stall_progress_m'):
             _number_field(name, self, name, low=0.0)
+        _number_field('stall_s', self, 'stall_s', low=0.0, strict=True)
         if not isinstance(self.prior, PriorConfig):
             raise ValueError(f'prior must be a PriorConfig, got {type(self.prior).__name__}')
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
@@ -149,17 +182,6 @@ def _parameter_value(value: Any) -> Any:
     return value
 
 
-def _alpha_equivalent(config: SteeringConfig) -> float:
-    """Return the prior weight in alpha units: 0 frozen, alpha, beta / (1 + beta), 1 prior_only."""
-    if config.rule is Rule.FROZEN:
-        return 0.0
-    if config.rule is Rule.PRIOR_ONLY:
-        return 1.0
-    if config.rule is Rule.KL:
-        return beta_to_alpha(config.beta)
-    return config.alpha
-
-
 @dataclasses.dataclass(frozen=True)
 class Telemetry:
     """
@@ -196,6 +218,37 @@ class Telemetry:
     """
     clamped: bool
     """Bounds or rate limits changed the command."""
+    stalled: bool = False
+    """No progress toward the goal for ``stall_s`` (planar bases only)."""
+    path_used: bool = False
+    """The path prior followed a planner's path (False: the pose prior stood in)."""
+
+
+class ProgressMonitor:
+    """
+    Nav2-style progress checker: whether a planar base still gets closer to its goal.
+
+    The clock restarts whenever the straight-line distance to the goal falls
+    ``stall_progress_m`` below the best so far, the goal changes or time runs backwards.
+    """
+
+    def __init__(self) -> None:
+        """Start with no goal."""
+        self._goal: tuple[float, ...] = ()
+        self._best_m = math.inf
+        self._since_s = math.inf
+
+    def stalled(self, state: RobotState, goal: np.ndarray, now_s: float,
+                config: SteeringConfig) -> bool:
+        """Take this tick into account; True once the base has stalled, False without a base."""
+        if BASE_X not in state or BASE_Y not in state or goal.size not in (2, 3):
+            return False
+        distance = math.hypot(goal[0] - state[BASE_X], goal[1] - state[BASE_Y])
+        key = tuple(goal.tolist())
+        if key != self._goal or now_s < self._since_s or \
+                distance < self._best_m - config.stall_progress_m:
+            self._goal, self._best_m, self._since_s = key, distance, now_s
+        return now_s - self._since_s >= config.stall_s
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,7 +256,7 @@ class _Schedule:
     """The config in force, its prior, and the weight ramp that started when it was set."""
 
     config: SteeringConfig
-    prior: GoalPrior | None
+    prior: GoalPrior | PathPrior | None
     """None for external priors, which are looked up at each tick."""
     ramp_from: float
     ramp_start_s: float
@@ -215,7 +268,8 @@ class _Schedule:
 
     def alpha_at(self, now_s: float) -> float:
         """Return the prior weight in force at ``now_s``, in alpha units (not yet capped)."""
-        target = _alpha_equivalent(self.config)
+        config = self.config
+        target = RULE_TRAITS[config.rule].to_alpha(config.weight)
         if not self._ramping(now_s):
             return target
         progress = max(now_s - self.ramp_start_s, 0.0) / self.config.alpha_ramp_s
@@ -223,15 +277,15 @@ class _Schedule:
 
     def weight_at(self, now_s: float) -> float:
         """Return the rule's own weight (alpha, or beta for kl) in force at ``now_s``."""
-        config = self.config
         if self._ramping(now_s):
-            return _weight_from_alpha(config.rule, self.alpha_at(now_s))
-        return config.beta if config.rule is Rule.KL else config.alpha
+            return _weight_from_alpha(self.config.rule, self.alpha_at(now_s))
+        return self.config.weight
 
 
 def _weight_from_alpha(rule: Rule, alpha: float) -> float:
-    """Express a prior weight given in alpha units in the rule's own units."""
-    return alpha_to_beta(min(alpha, _ALPHA_BELOW_ONE)) if rule is Rule.KL else alpha
+    """Express a prior weight given in alpha units in the rule's own units, finite."""
+    weight = RULE_TRAITS[rule].from_alpha(alpha)
+    return weight if math.isfinite(weight) else RULE_TRAITS[rule].from_alpha(_ALPHA_BELOW_ONE)
 
 
 class Steerer:
@@ -274,6 +328,9 @@ class Steerer:
         depends = getattr(actor, 'std_depends_on_state', None)
         self._std_state_dependent = None if depends is None else bool(depends)
         self._external: ExternalPrior | None = None
+        self._path: PlannedPath | None = None
+        self._progress = ProgressMonitor()
+        self._path_used = False
         self._steady_clock = steady_clock
         self._sent = envelope.zero_command()
         """The last command sent (the zero command before the first)."""
@@ -372,6 +429,18 @@ class Steerer:
                                        None if weight is None else float(weight),
                                        float(received_s))
 
+    def set_path(self, points: np.ndarray, received_s: float) -> None:
+        """
+        Hand in a planner's path, used while ``prior.type`` is path (the latest one wins).
+
+        :param points: ``(n, 2)`` waypoints ``[x, y]`` (m) in the state's frame, toward the goal;
+            none (an empty path: the planner found no way) drops the path.
+        :param received_s: when it arrived (``now_s`` clock); its age widens the prior.
+        :raises ValueError: for a wrong shape or non-finite points.
+        """
+        points = np.asarray(points, dtype=np.float64)
+        self._path = PlannedPath(points, float(received_s)) if points.size else None
+
     def safe_command(self, kind: Fallback | str, now_s: float | None = None) -> np.ndarray:
         """
         Return the watchdog's command and record it as sent at ``now_s``: 'zero' or 'hold'.
@@ -391,7 +460,7 @@ class Steerer:
         now = self._times(now_s)
         if self._safe_since is None:
             self._safe_since = now
-        if kind is Fallback.HOLD and self._hold_expired(now):
+        if kind is Fallback.HOLD and self._hold_expired(now, self._safe_since):
             kind = Fallback.ZERO
         command = self._envelope.zero_command() if kind is Fallback.ZERO else self._sent
         self._sent, self._sent_at = command, now
@@ -403,12 +472,11 @@ class Steerer:
         return (math.nan if now_s is None else float(now_s),
                 math.nan if steady is None else steady())
 
-    def _hold_expired(self, now: tuple[float, float]) -> bool:
+    def _hold_expired(self, now: tuple[float, float], start: tuple[float, float]) -> bool:
         """Return whether the current run of safe commands lasted ``hold_max_s`` or longer."""
         longest = self._envelope.hold_max_s
         if longest == math.inf:
             return False
-        start = self._safe_since
         lasted = [now[index] - start[index] for index in (0, 1)
                   if math.isfinite(now[index] - start[index])]
         # Either clock may have jumped back; a spell neither clock can measure counts as over.
@@ -438,11 +506,12 @@ class Steerer:
                              f'{self._obs_shape}')
         actor = self._actor_gaussian(*self._actor(obs))
         rule = config.rule
+        stalled = self._progress.stalled(state, goal, now_s, config)
         composition = Composition(actor, np.zeros(self._dim))
         selection = Selection(0.0, 0.0, False)
         valid = True
         try:
-            prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s)
+            prior, weight = self._prior_and_weight(schedule, state, goal, obs, now_s, stalled)
             if prior is not None:
                 composition, selection = fuse_state(rule, actor, prior, weight, config.kl_budget,
                                                     max_prior_weight=self._envelope.alpha_max)
@@ -460,18 +529,18 @@ class Steerer:
             command = self._fallback(actor.mean)
         command, clamped, held = self._guard(command, now_s)
         fallback_used = fallback_used or held
-        alpha_used = beta_to_alpha(selection.weight) if rule is Rule.KL else (
-            1.0 if rule is Rule.PRIOR_ONLY else selection.weight)
+        traits = RULE_TRAITS[rule]
         return command.copy(), Telemetry(
             rule=config.rule, actor_mean=actor.mean, actor_std=actor.std,
             prior_mean=None if prior is None else prior.mean,
             prior_std=None if prior is None else prior.std,
             composed_mean=composed.mean, composed_std=composed.std,
-            prior_weight=composition.prior_weight, alpha=alpha_used,
-            beta=selection.weight if rule is Rule.KL else alpha_to_beta(alpha_used),
+            prior_weight=composition.prior_weight, alpha=traits.to_alpha(selection.weight),
+            beta=traits.to_beta(selection.weight),
             kl_to_actor=float(selection.kl), budget_binding=bool(selection.binding),
             prior_active=prior is not None,
-            fallback_used=fallback_used, clamped=clamped)
+            fallback_used=fallback_used, clamped=clamped, stalled=stalled,
+            path_used=prior is not None and self._path_used)
 
     def _actor_gaussian(self, mean: Any, log_std: Any) -> DiagGaussian:
         """Return the actor's output as a float64 pre-squash Gaussian with a clipped log-std."""
@@ -510,18 +579,26 @@ class Steerer:
         return command, clamped, held
 
     def _prior_and_weight(self, schedule: _Schedule, state: RobotState, goal: np.ndarray,
-                          obs: np.ndarray, now_s: float) -> tuple[DiagGaussian | None, float]:
+                          obs: np.ndarray, now_s: float,
+                          stalled: bool) -> tuple[DiagGaussian | None, float]:
         """
         Return the active prior in pre-squash space (None if none) and the rule's weight.
 
-        The weight is alpha (beta for kl) in force, or the external prior's own weight, capped
-        by the envelope's ``alpha_max``.
+        The weight is alpha (beta for kl) in force, or the external prior's own weight, raised
+        to ``stall_alpha`` while stalled, capped by the envelope's ``alpha_max``.
         """
-        rule = schedule.config.rule
+        config = schedule.config
+        rule = config.rule
         if rule is Rule.FROZEN:
             return None, 0.0
         prior = schedule.prior
         weight = schedule.weight_at(now_s)
+        if stalled and rule in WEIGHTED_RULES:
+            weight = max(weight, _weight_from_alpha(rule, config.stall_alpha))
+        if isinstance(prior, PathPrior):
+            self._path_used = prior.uses(self._path, goal, now_s)
+            gaussian = prior.gaussian(state, goal, self._path, now_s)
+            return self._pre_squash_prior(gaussian), self._capped(rule, weight)
         if prior is None:
             external = self._external
             if external is not None and now_s < external.received_s:
@@ -531,9 +608,12 @@ class Steerer:
             prior = external
             if external.weight is not None:
                 weight = _weight_from_alpha(rule, external.weight)
+        return self._pre_squash_prior(prior(state, goal, obs)), self._capped(rule, weight)
+
+    def _capped(self, rule: Rule, weight: float) -> float:
+        """Return the rule's weight capped by the envelope's ``alpha_max``."""
         alpha_max = self._envelope.alpha_max
-        cap = alpha_to_beta(alpha_max) if rule is Rule.KL else alpha_max
-        return self._pre_squash_prior(prior(state, goal, obs)), min(weight, cap)
+        return min(weight, RULE_TRAITS[rule].from_alpha(alpha_max))
 
     def _pre_squash_prior(self, gaussian: DiagGaussian) -> DiagGaussian:
         """Clip a command-space mean to the envelope, map to pre-squash, clip the std."""
@@ -557,7 +637,7 @@ class Steerer:
                 return command
         return self._sent
 
-    def _prior_for(self, config: SteeringConfig) -> GoalPrior | None:
+    def _prior_for(self, config: SteeringConfig) -> GoalPrior | PathPrior | None:
         """Build the prior ``config`` asks for; raise ValueError if it cannot fit."""
         if config.rule is Rule.PRIOR_ONLY and self._envelope.alpha_max < 1.0:
             raise ValueError(f'rule prior_only ignores the actor, which the envelope forbids '
@@ -570,9 +650,10 @@ class Steerer:
                 raise ValueError('prior.type learned needs a learned prior model loaded at '
                                  'startup')
             return self._learned_prior
-        prior: PoseAttractorPrior | JointAttractorPrior = (
-            PoseAttractorPrior(config.prior) if kind is PriorType.POSE
-            else JointAttractorPrior(config.prior))
+        builders = {PriorType.POSE: PoseAttractorPrior, PriorType.PATH: PathPrior,
+                    PriorType.JOINT: JointAttractorPrior}
+        prior: PoseAttractorPrior | PathPrior | JointAttractorPrior = \
+            builders[kind](config.prior)
         if prior.action_dim != self._dim:
             raise ValueError(f'prior.type {kind.value} commands {prior.action_dim} dimensions '
                              f'but the actor has {self._dim}')

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Conversions between ROS messages and the core's plain numbers, in one place.
 
@@ -13,12 +27,13 @@ from typing import Sequence, TYPE_CHECKING
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseStamped, Twist, TwistStamped
-from nav_msgs.msg import Odometry
+from nav_msgs.msg import Odometry, Path
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.interfaces import (array_key, BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW,
                                            joint_position_key, joint_velocity_key, Space)
-from sensor_msgs.msg import JointState
+from poe_steer_ros.core.scan import ScanBinning, ScanError, ScanGeometry
+from sensor_msgs.msg import JointState, LaserScan
 from std_msgs.msg import Float64MultiArray
 
 if TYPE_CHECKING:  # the steerer (numba kernels) is not needed to convert messages
@@ -119,6 +134,27 @@ def array_to_state(message: Float64MultiArray) -> dict[str, float]:
     return {array_key(index): float(value) for index, value in enumerate(message.data)}
 
 
+def laser_scan_to_state(message: LaserScan, binning: ScanBinning) -> dict[str, float]:
+    """
+    Scan sector features ``scan.<i>`` of a LaserScan (``core.scan``).
+
+    :raises MessageError: for NaN ranges, an angle layout that leaves a sector without a ray, or
+        ``angle_max`` that disagrees with ``angle_min``, ``angle_increment`` and the range count.
+    """
+    count = len(message.ranges)
+    geometry = ScanGeometry(message.angle_min, message.angle_increment, count)
+    expected_max = message.angle_min + message.angle_increment * (count - 1)
+    if count and not math.isclose(message.angle_max, expected_max, abs_tol=1e-3):
+        raise MessageError(f'scan has {count} ranges from {message.angle_min:.4f} rad every '
+                           f'{message.angle_increment:.5f} rad, which ends at '
+                           f'{expected_max:.4f} rad, but angle_max is {message.angle_max:.4f}')
+    try:
+        return binning.state(geometry, np.asarray(message.ranges), message.range_min,
+                             message.range_max)
+    except ScanError as error:
+        raise MessageError(str(error)) from None
+
+
 STATE_CONVERTERS = {StateType.ODOMETRY: odometry_to_state,
                     StateType.JOINT_STATE: joint_state_to_state,
                     StateType.ARRAY: array_to_state}
@@ -153,6 +189,7 @@ def fill_status(status: SteeringStatus, telemetry: Telemetry) -> None:
     status.alpha, status.beta = telemetry.alpha, telemetry.beta
     status.kl_to_actor = telemetry.kl_to_actor
     status.prior_active = telemetry.prior_active
+    status.stalled = telemetry.stalled
     status.effective_prior_weight = telemetry.prior_weight.tolist()
     status.actor_mean = telemetry.actor_mean.tolist()
     status.actor_std = telemetry.actor_std.tolist()
@@ -179,6 +216,15 @@ def pose_to_goal(message: PoseStamped, goal_dim: int) -> list[float]:
     return goal
 
 
+def path_to_points(message: Path) -> np.ndarray:
+    """Return a path's planar waypoints as an ``(n, 2)`` array (m); raise if non-finite."""
+    points = np.array([(pose.pose.position.x, pose.pose.position.y) for pose in message.poses],
+                      dtype=np.float64).reshape(-1, 2)
+    if not np.isfinite(points).all():
+        raise MessageError('path has non-finite waypoints')
+    return points
+
+
 def time_to_seconds(stamp: Time) -> float:
     """
     Seconds of a ``builtin_interfaces/Time``.
@@ -187,7 +233,7 @@ def time_to_seconds(stamp: Time) -> float:
     """
     if stamp.nanosec >= 1_000_000_000:
         raise MessageError(f'time nanosec {stamp.nanosec} is not below 1e9')
-    return stamp.sec + stamp.nanosec * 1e-9
+    return float(stamp.sec + stamp.nanosec * 1e-9)
 
 
 def seconds_to_time(seconds: float) -> Time:
@@ -235,7 +281,8 @@ def goal_prior_to_gaussian(message: GoalPrior,
     return mean, std, spaces[message.space], weight
 
 
-def fill_command(message: object, command: Sequence[float], action_names: Sequence[str]) -> None:
+def fill_command(message: object, command: Sequence[float] | np.ndarray,
+                 action_names: Sequence[str]) -> None:
     """Write a command vector into a preallocated command message."""
     if isinstance(message, (Twist, TwistStamped)):
         twist = message.twist if isinstance(message, TwistStamped) else message

@@ -1,3 +1,17 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The steering node's parameters, declared from one table.
 
@@ -16,10 +30,11 @@ import math
 from typing import Any, Iterable, Mapping
 
 from poe_steer_ros.core.actor import DEVICES
+from poe_steer_ros.core.compose import Rule
 from poe_steer_ros.core.manifest import ModelFormat
 from poe_steer_ros.core.priors import PRIOR_STD_MIN, PriorType
 from poe_steer_ros.core.safety import Fallback
-from poe_steer_ros.core.steerer import ActionMode, Rule, SteeringConfig
+from poe_steer_ros.core.steerer import ActionMode, SteeringConfig
 from poe_steer_ros.ros.adapters import CommandType, StateType
 from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
                                 ParameterType)
@@ -55,10 +70,11 @@ STAMP_TOLERANCE_MAX_S = 10.0
 """Largest stamp tolerance any parameter file may set, s."""
 """ROS names of SteeringConfig's top-level weight fields: ``steering.alpha`` -> ``alpha``."""
 
-_TYPES = {bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
-          float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
-_ARRAY_TYPES = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
-                str: ParameterType.PARAMETER_STRING_ARRAY}
+_TYPES: dict[type, int] = {
+    bool: ParameterType.PARAMETER_BOOL, int: ParameterType.PARAMETER_INTEGER,
+    float: ParameterType.PARAMETER_DOUBLE, str: ParameterType.PARAMETER_STRING}
+_ARRAY_TYPES: dict[type, int] = {float: ParameterType.PARAMETER_DOUBLE_ARRAY,
+                                 str: ParameterType.PARAMETER_STRING_ARRAY}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +109,7 @@ class ParameterSpec:
         if self.low is not None and isinstance(self.default, float):
             descriptor.floating_point_range = [FloatingPointRange(
                 from_value=self.low, to_value=self.high, step=0.0)]
-        elif self.low is not None and isinstance(self.default, int):
+        elif self.low is not None and self.high is not None and isinstance(self.default, int):
             descriptor.integer_range = [IntegerRange(
                 from_value=int(self.low), to_value=int(self.high), step=1)]
         return descriptor
@@ -205,8 +221,16 @@ def _steering_specs() -> list[ParameterSpec]:
              'KL(composed || actor) stays within it; 0 disables it.'),
         spec('steering.alpha_ramp_s', 'Seconds over which a changed weight is reached.',
              low=0.0, high=3600.0),
+        spec('steering.stall_s', 'Seconds without stall_progress_m of progress toward the '
+             'goal after which a planar base is stalled (flagged on ~/status).', low=0.001,
+             high=3600.0),
+        spec('steering.stall_progress_m', 'Progress toward the goal, m, that restarts the stall '
+             'clock.'),
+        spec('steering.stall_alpha', 'While stalled the prior weight is raised to at least '
+             'this, within limits.alpha_max; 0: flag only.', low=0.0, high=1.0),
         spec('prior.type', 'Goal prior: planar pose attractor, joint attractor, a learned model '
-             '(prior.model_file) or external priors received on goal_prior.', choices=PriorType),
+             '(prior.model_file), external priors received on goal_prior, or a planner path '
+             'received on path (nav_msgs/Path).', choices=PriorType),
         spec('prior.k_linear', 'Pose prior: forward speed per metre to the goal, 1/s.'),
         spec('prior.k_angular', 'Pose prior: turn rate per radian of heading error, 1/s.'),
         spec('prior.std_linear', 'Pose prior: forward-speed std at the goal, m/s.'),
@@ -223,6 +247,22 @@ def _steering_specs() -> list[ParameterSpec]:
              'error, 1/s.'),
         spec('prior.joint_names', 'Joint prior: commanded joints in command order.',
              element=str),
+        spec('prior.path_lookahead_m', 'Path prior: pure-pursuit look-ahead along the path, m.'),
+        spec('prior.path_speed_m_s', 'Path prior: forward speed along the path, m/s.'),
+        spec('prior.path_std_linear', 'Path prior: forward-speed std where the path bends, on '
+             'it and fresh, m/s.'),
+        spec('prior.path_std_angular', 'Path prior: turn-rate std where the path bends, on it '
+             'and fresh, rad/s.'),
+        spec('prior.path_open_std_factor', 'Path prior: std multiplier where the path runs '
+             'straight (open space).', low=1.0, high=FLOAT_MAX),
+        spec('prior.path_bend_window_m', 'Path prior: arc length, m, around the closest point '
+             'whose bending marks a constrained stretch.'),
+        spec('prior.path_std_per_m_cross_track', 'Path prior: relative std growth per metre off '
+             'the path, 1/m.'),
+        spec('prior.path_std_per_s_age', 'Path prior: relative std growth per second of path '
+             'age, 1/s.'),
+        spec('prior.path_timeout_s', 'Path prior: older paths are dropped and the pose prior '
+             'stands in, s.'),
         spec('action_mode', 'Command from the composed mean (deterministic) or a seeded sample '
              'of the composed Gaussian.', choices=ActionMode),
         spec('seed', 'Seed of the sampler in sample mode.', low=0, high=2**31 - 1),
@@ -265,6 +305,12 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec('control.stamp_tolerance_s', 0.05, 'State stamped more than this, s, after '
                   "the node clock's now is stale (clocks never agree exactly). At most "
                   'limits.stamp_tolerance_max_s.', low=0.0, high=STAMP_TOLERANCE_MAX_S),
+    ParameterSpec('scan.max_age_s', 0.3, 'A scan older than this, s, is stale: the safe '
+                  'command is sent (actors with scan.<i> fields only).', low=0.001, high=3600.0),
+    ParameterSpec('support.std_gain', 1.0, "Off the actor's training support, its std is "
+                  'widened by 1 + gain * (distance ratio - 1), so the prior takes over there '
+                  '(actors with a support model only); 0: the score is published, the std '
+                  'left alone.', low=0.0, high=1000.0),
     ParameterSpec('control.safe_command', 'zero', 'Command sent while the state is stale or '
                   'missing: zero (stop), or hold the last command for at most '
                   'limits.hold_max_s, then zero. Shutdown always sends zero.',

@@ -1,10 +1,26 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 The steering node ``poe_steer``: state and goals in, steered commands out.
 
 One class of logic owns the ROS side only: parameters, subscriptions, publishers, timers and
 QoS. Everything numeric happens in ``core.steerer.Steerer``, called once per control tick with
 the latest state; messages are converted in ``ros.adapters``. Callbacks store what arrived and
-return; the control timer does the work.
+return; the control timer does the work. Actors that observe more than the state topic (a range
+scan) get their other inputs from the topics ``ros.inputs`` names, assembled by its rule; actors
+whose bundle holds a support model get their std widened off support (``core.support``).
 
 Two fronts share that logic: ``SteerNode`` (``steer_node``), a plain node that loads its actor
 and steers as soon as it starts, and ``ManagedSteerNode`` (``steer_lifecycle_node``), a
@@ -27,13 +43,16 @@ from ament_index_python.packages import get_package_share_directory
 from builtin_interfaces.msg import Time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Path as PlannerPath
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.priors import goal_problem, LearnedPrior
 from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig, Telemetry
+from poe_steer_ros.core.support import SupportAwareActor
 from poe_steer_ros.ros import adapters
+from poe_steer_ros.ros.inputs import InputAssembly, InputSource, required_sources, STATE_INPUT
 from poe_steer_ros.ros.node_main import run_node, StartupError
 from poe_steer_ros.ros.parameters import declare, plain, SPECS, steering_config, Trigger
 from rcl_interfaces.msg import SetParametersResult
@@ -133,6 +152,7 @@ class SteeringLogic:
         """Declare every parameter and hook the set callbacks; nothing is loaded yet."""
         self._values = declare(self)
         self._steerer: Steerer | None = None
+        self._support: SupportAwareActor | None = None
         self._commanding = False
         self._commanding_since = 0.0
         self._entities: list[Any] = []
@@ -141,7 +161,10 @@ class SteeringLogic:
 
     def _configure(self) -> None:
         """Load, verify and warm up the actor; build the steerer and every ROS entity."""
-        self._actor = TimedActor(self._load_actor())
+        frozen = self._load_actor()
+        self._support = None if frozen.support is None else SupportAwareActor(
+            frozen, frozen.support, self._values['support.std_gain'])
+        self._actor = TimedActor(self._support or frozen)
         self._action_names = list(self._actor.manifest.action.names)
         self._state_type = adapters.StateType(self._values['state.type'])
         self._command_type = adapters.CommandType(self._values['command.type'])
@@ -163,7 +186,11 @@ class SteeringLogic:
         if self._steerer.std_warning:
             self.get_logger().warning(self._steerer.std_warning)
 
-        self._required_keys = self._actor.observation_layout.required_state_keys
+        self._sources = required_sources(self._actor.manifest.observation.fields)
+        self._inputs = InputAssembly([source.name for source in self._sources])
+        self._required_keys = [
+            key for key in self._actor.observation_layout.required_state_keys
+            if not any(key.startswith(source.prefix) for source in self._sources)]
         self._array_size = sum(key.startswith('array.') for key in self._required_keys)
         self._state: LatestState | None = None
         self._state_rejection = ''
@@ -175,7 +202,7 @@ class SteeringLogic:
         self._actor_latencies: collections.deque[float] = collections.deque(maxlen=1000)
         self._tick_work: collections.deque[float] = collections.deque(maxlen=1000)
         """Duration of each tick, s: conversion, steering, command and status publishing."""
-        self._counters = collections.Counter()
+        self._counters: collections.Counter[str] = collections.Counter()
 
         overrides = QoSOverridingOptions.with_default_policies()
         self._command_publisher = self.create_publisher(
@@ -193,7 +220,10 @@ class SteeringLogic:
                                      QoSProfile(depth=1), qos_overriding_options=overrides),
             self.create_subscription(GoalPrior, 'goal_prior', self._on_goal_prior,
                                      QoSProfile(depth=1), qos_overriding_options=overrides),
-            self.create_service(srv.Trigger, '~/clear_goal', self._on_clear_goal)]
+            self.create_subscription(PlannerPath, 'path', self._on_path, QoSProfile(depth=1),
+                                     qos_overriding_options=overrides),
+            self.create_service(srv.Trigger, '~/clear_goal', self._on_clear_goal),
+            *(self._subscribe_input(source, overrides) for source in self._sources)]
         self._period_s = 1.0 / self._values['control.rate_hz']
         max_status_rate_hz = self._values['status.max_rate_hz']
         self._status_period_s = 1.0 / max_status_rate_hz if max_status_rate_hz > 0.0 else 0.0
@@ -209,7 +239,9 @@ class SteeringLogic:
             f'sha256 {self._actor.sha256[:12]}... '
             f'on {self._actor.device}, warm-up median '
             f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
-            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}')
+            f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}; '
+            f'inputs {[STATE_INPUT, *self._inputs.names]}; support model '
+            f'{"none (std as the actor gives it)" if self._support is None else "loaded"}')
 
     def _start_commanding(self) -> None:
         """Steer from the next tick on."""
@@ -246,6 +278,7 @@ class SteeringLogic:
             destroy[type(entity).__name__](entity)
         self._entities = []
         self._steerer = None
+        self._support = None
         self._actor = None
 
     # Start-up -----------------------------------------------------------------------------
@@ -268,6 +301,24 @@ class SteeringLogic:
             self.get_logger().warning(f'actor.bundle_sha256 is not set: the bundle {bundle} is '
                                       'not pinned (any manifest edit would run)')
         return actor
+
+    def _subscribe_input(self, source: InputSource, overrides: QoSOverridingOptions) -> Any:
+        """Subscribe to one observation input; its messages are converted and stored."""
+        convert = source.make_converter(self._actor.manifest.observation)
+
+        def on_message(message: Any) -> None:
+            try:
+                values = convert(message)
+            except adapters.MessageError as error:
+                self._counters[f'{source.name}_rejected'] += 1
+                self.get_logger().warning(f'{source.name} rejected: {error}',
+                                          throttle_duration_sec=LOG_THROTTLE_S)
+                return
+            self._inputs.store(source.name, values, self._now_s())
+
+        return self.create_subscription(source.message_type, source.name, on_message,
+                                        qos_profile_sensor_data,
+                                        qos_overriding_options=overrides)
 
     def _envelope(self) -> SafetyEnvelope:
         try:
@@ -293,7 +344,8 @@ class SteeringLogic:
         if not path:
             return None
         import torch  # only a learned prior needs torch here
-        return LearnedPrior(torch.jit.load(str(resolve_manifest(path)), map_location='cpu'))
+        return LearnedPrior(torch.jit.load(  # type: ignore[no-untyped-call]
+            str(resolve_manifest(path)), map_location='cpu'))
 
     # Parameters ---------------------------------------------------------------------------
 
@@ -375,7 +427,7 @@ class SteeringLogic:
             else:
                 self.get_logger().info(f'{change} accepted: unchanged')
 
-    def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+    def _validate_parameters(self, parameters: list[Parameter[Any]]) -> SetParametersResult:
         """Accept a set of parameters only if the resulting steering settings are valid."""
         candidate = dict(self._values)
         try:
@@ -401,10 +453,12 @@ class SteeringLogic:
             return SetParametersResult(successful=False, reason=str(error))
         return SetParametersResult(successful=True)
 
-    def _apply_parameters(self, parameters: list[Parameter]) -> None:
+    def _apply_parameters(self, parameters: list[Parameter[Any]]) -> None:
         """Record accepted values; the next tick swaps the steering config in atomically."""
         for parameter in parameters:
             self._values[parameter.name] = _listed(parameter.value)
+        if self._support is not None:
+            self._support.gain = self._values['support.std_gain']
         self._pending_config = steering_config(self._values)
 
     def _goal_problem(self, goal: Sequence[float], prior: Any) -> str:
@@ -433,7 +487,8 @@ class SteeringLogic:
                                  if self._state_type is adapters.StateType.ARRAY else None)
             header = getattr(message, 'header', None)
             stamped = header is not None and (header.stamp.sec or header.stamp.nanosec)
-            stamp_s = adapters.time_to_seconds(header.stamp) if stamped else None
+            stamp_s = (adapters.time_to_seconds(header.stamp)
+                       if stamped and header is not None else None)
         except adapters.MessageError as error:
             self._counters['states_rejected'] += 1
             self._state_rejection = str(error)
@@ -479,6 +534,18 @@ class SteeringLogic:
                                       throttle_duration_sec=LOG_THROTTLE_S)
             return
 
+    def _on_path(self, message: PlannerPath) -> None:
+        """Hand a planner's path (state frame) to the Steerer; prior.type path follows it."""
+        state_frame = self._state.frame_id if self._state else ''
+        try:
+            if message.header.frame_id and state_frame and message.header.frame_id != state_frame:
+                raise adapters.MessageError(f'frame {message.header.frame_id!r} is not the '
+                                            f'state frame {state_frame!r}')
+            self._steerer.set_path(adapters.path_to_points(message), self._now_s())
+        except (adapters.MessageError, ValueError) as error:
+            self.get_logger().warning(f'path rejected: {error}',
+                                      throttle_duration_sec=LOG_THROTTLE_S)
+
     # Control ------------------------------------------------------------------------------
 
     def _on_tick(self, now_s: float | None = None) -> None:
@@ -493,16 +560,22 @@ class SteeringLogic:
         state, goal = self._state, self._values['goal']
         state_age_s = self._state_age_s(now_s)
         telemetry: Telemetry | None = None
-        stale = self._is_stale(now_s)
+        stale_inputs = self._stale_inputs(now_s)
+        stale = bool(stale_inputs)
         detail = self._state_rejection
-        if stale:
-            self._warn_stale_state(state_age_s)
+        if STATE_INPUT in stale_inputs:
+            self._warn_stale_state(now_s, state_age_s)
+        elif stale:
+            self.get_logger().warning(f'{", ".join(stale_inputs)} stale or missing: sending the '
+                                      'safe command', throttle_duration_sec=NO_STATE_THROTTLE_S)
         if stale or not goal:
             command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
-            detail = detail or ('no goal set' if not goal else 'state stale or missing')
+            detail = detail or ('no goal set' if not goal else
+                                f'{", ".join(stale_inputs)} stale or missing')
         else:
             try:
-                command, telemetry = self._steerer.step(state.values, np.asarray(goal), now_s)
+                command, telemetry = self._steerer.step(self._inputs.merged(state.values),
+                                                        np.asarray(goal), now_s)
                 self._actor_latencies.append(self._actor.last_latency_s)
             except (KeyError, ValueError, RuntimeError, ArithmeticError) as error:
                 self._counters['tick_errors'] += 1
@@ -511,9 +584,9 @@ class SteeringLogic:
                 command = self._steerer.safe_command(self._values['control.safe_command'], now_s)
                 detail = str(error)
         self._counters['stale_ticks'] += stale
-        self._publish_command(command, state.stamp if telemetry is not None else None)
+        self._publish_command(command, None if telemetry is None or state is None else state.stamp)
         if self._status_due(now_s, telemetry):
-            self._publish_status(command, telemetry, state, state_age_s, stale, detail,
+            self._publish_status(command, telemetry, state, state_age_s, stale_inputs, detail,
                                  tick_start)
         self._tick_work.append(time.perf_counter() - tick_start)
 
@@ -523,8 +596,8 @@ class SteeringLogic:
             self._steerer.update_config(self._pending_config, now_s)
             self._pending_config = None
 
-    def _warn_stale_state(self, state_age_s: float) -> None:
-        """Say on the console, throttled, that state is missing or stopped, naming the topic."""
+    def _warn_stale_state(self, now_s: float, state_age_s: float) -> None:
+        """Say on the console, throttled, that state is missing or stale, naming the topic."""
         waited_s = time.monotonic() - self._commanding_since
         if waited_s < NO_STATE_WARNING_S:
             return
@@ -533,9 +606,11 @@ class SteeringLogic:
             message = (f'no state received on {topic} in {waited_s:.0f} s since activation: '
                        'sending the safe command (is the state topic remapped and published?)')
         else:
-            message = (f'state on {topic} stopped ({state_age_s:.1f} s old, the timeout is '
-                       f"{self._values['control.state_timeout_s']:g} s): sending the safe "
-                       'command')
+            stamp_s = self._state.stamp_s
+            stamped = '' if stamp_s is None else f', stamped {now_s - stamp_s:.1f} s before now'
+            message = (f'state on {topic} is stale (arrived {state_age_s:.1f} s ago{stamped}; '
+                       f"timeout {self._values['control.state_timeout_s']:g} s): sending the "
+                       'safe command (stopped publishing, or a clock mismatch: use_sim_time?)')
         self.get_logger().warning(message, throttle_duration_sec=NO_STATE_THROTTLE_S)
 
     def _on_watchdog(self) -> None:
@@ -543,7 +618,7 @@ class SteeringLogic:
         if not self._commanding:
             return
         now_s = self._now_s()
-        if self._is_stale(now_s):
+        if self._stale_inputs(now_s):
             self._on_tick(now_s)
 
     def _state_age_s(self, now_s: float) -> float:
@@ -562,6 +637,13 @@ class SteeringLogic:
         return state is None or self._freshness.is_stale(
             now_s, state.arrival_s, state.stamp_s, self._values['control.state_timeout_s'],
             self._values['control.stamp_tolerance_s'])
+
+    def _stale_inputs(self, now_s: float) -> list[str]:
+        """Return the inputs that must not be used now (``ros.inputs``' rule), state first."""
+        stale = [STATE_INPUT] if self._is_stale(now_s) else []
+        max_ages = {source.name: self._values[source.max_age_parameter]
+                    for source in self._sources}
+        return stale + self._inputs.stale(now_s, max_ages)
 
     def _status_due(self, now_s: float, telemetry: Telemetry | None) -> bool:
         """
@@ -589,21 +671,26 @@ class SteeringLogic:
         self._command_publisher.publish(message)
 
     def _publish_status(self, command: np.ndarray, telemetry: Telemetry | None,
-                        state: LatestState | None, state_age_s: float, stale: bool,
-                        detail: str, tick_start: float) -> None:
+                        state: LatestState | None, state_age_s: float,
+                        stale_inputs: list[str], detail: str, tick_start: float) -> None:
         config = self._steerer.config
         status = SteeringStatus(
             rule=config.rule.value, kl_budget=config.kl_budget,
             prior_type=config.prior.type.value, action_names=self._action_names,
             command=command.tolist(), goal=list(self._values['goal']),
-            state_age_s=state_age_s, stale_state=bool(stale),
-            state_rejected=bool(self._state_rejection), detail=detail,
-            actor_sha256=self._actor.sha256)
+            state_age_s=state_age_s, stale_state=bool(stale_inputs),
+            stale_inputs=stale_inputs, state_rejected=bool(self._state_rejection),
+            detail=detail, actor_sha256=self._actor.sha256, actor_support=math.nan,
+            actor_std_scale=1.0)
         status.header.stamp = self.get_clock().now().to_msg()
         status.header.frame_id = state.frame_id if state else ''
         if telemetry is not None:
             adapters.fill_status(status, telemetry)
             status.actor_latency_s = self._actor.last_latency_s
+            support = self._support.last if self._support is not None else None
+            if support is not None:
+                status.actor_support = support.support
+                status.actor_std_scale = support.std_scale
         status.tick_latency_s = time.perf_counter() - tick_start
         self._status_publisher.publish(status)
 
@@ -611,11 +698,13 @@ class SteeringLogic:
         starts = np.diff(np.asarray(self._tick_starts))
         rate_hz = 1.0 / float(np.mean(starts)) if starts.size else 0.0
         missed = int(np.sum(starts > MISSED_DEADLINE_FACTOR * self._period_s))
-        stale = self._is_stale(self._now_s())
+        stale_inputs = self._stale_inputs(self._now_s())
+        stale = bool(stale_inputs)
         config = self._steerer.config
         level, message = DiagnosticStatus.OK, 'steering'
         if stale:
-            level, message = DiagnosticStatus.WARN, 'state stale or missing: safe command sent'
+            level, message = DiagnosticStatus.WARN, (f'{", ".join(stale_inputs)} stale or '
+                                                     'missing: safe command sent')
         elif missed:
             level, message = DiagnosticStatus.WARN, f'{missed} control deadlines missed'
         values = {

@@ -1,0 +1,26 @@
+# Copyright 2026 poe_steer_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The one "Machine:" footer of the benchmark, evaluation and reliability reports."""
+
+import os
+
+import numpy as np
+from poe_steer_lab.bench.machine import machine_footer
+
+
+def test_the_footer_names_the_cpus_and_the_installed_libraries():
+    footer = machine_footer()
+    assert footer.startswith('Machine: ') and f'{os.cpu_count()} CPU(s)' in footer
+    assert f'numpy {np.__version__}' in footer and 'mujoco ' in footer
