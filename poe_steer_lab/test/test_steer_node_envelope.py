@@ -218,8 +218,8 @@ def external_prior_active(peer: Peer) -> bool:
                if message.prior_type == 'external')
 
 
-def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(node,
-                                                                            peer) -> None:
+def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(
+        node, peer) -> None:
     peer.wait_status(lambda message: not message.stale_state)
     refusals = node.output().count('external priors are ignored')
     peer.prior_publisher.publish(goal_prior(peer, peer.now_s() + 60.0))
