@@ -147,12 +147,19 @@ def test_resume_after_stale_state_is_rate_limited_from_the_stop(peer) -> None:
             peer.publishing = True
         peer.wait_status(lambda message: not message.stale_state)
         peer.client.spin_for(0.2)
-        resumed = [message for _, message in peer.arrivals[start:]]
-        steps = np.array([[message.linear.x, message.angular.z] for message in resumed])
+        resumed = peer.arrivals[start:]
+        steps = np.array([[message.linear.x, message.angular.z] for _, message in resumed])
         first = steps[np.flatnonzero(np.any(steps != 0.0, axis=1))[0]]
-        # One tick (20 ms) at most from the stop: 8x the limit was sent before.
-        assert np.all(np.abs(first) <= RATES * 1.5 / RATE_HZ + 1e-9), first
-        assert np.all(np.abs(np.diff(steps, axis=0)) <= RATES * 3.0 / RATE_HZ + 1e-9)
+        # A tick or two (20 ms each, later under load) from the stop, not the 0.42 m/s and
+        # 0.74 rad/s (8x the limit) sent before.
+        assert np.all(np.abs(first) <= RATES * 4.0 / RATE_HZ + 1e-9), first
+        # Every later step too, over the time between arrivals plus their jitter; a step to
+        # zero is a safe command (stopping is always allowed).
+        for (before_s, _), (after_s, _), previous, command in zip(
+                resumed, resumed[1:], steps, steps[1:]):
+            if np.any(command != 0.0):
+                allowed = RATES * (after_s - before_s + 2.0 / RATE_HZ) + 1e-9
+                assert np.all(np.abs(command - previous) <= allowed), (previous, command)
 
 
 @pytest.mark.parametrize('offset_s', [-100.0, -1.0, 100.0, 1.0])
@@ -205,15 +212,24 @@ def goal_prior(peer: Peer, expiry_s: float, **fields) -> GoalPrior:
     return GoalPrior(**values)
 
 
-def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(peer) -> None:
+def external_prior_active(peer: Peer) -> bool:
+    """Return whether any of the last 10 statuses under prior.type external had its prior."""
+    return any(message.prior_active for message in peer.status.messages[-10:]
+               if message.prior_type == 'external')
+
+
+def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(
+        node, peer) -> None:
     peer.wait_status(lambda message: not message.stale_state)
+    refusals = node.output().count('external priors are ignored')
     peer.prior_publisher.publish(goal_prior(peer, peer.now_s() + 60.0))
-    peer.client.spin_for(0.3)
+    assert peer.client.spin_until(
+        lambda: node.output().count('external priors are ignored') > refusals, 10.0)
     assert all(result.successful for result in peer.set_parameters(**{'prior.type': 'external'}))
     try:
         peer.wait_status(lambda message: message.prior_type == 'external')
         peer.client.spin_for(0.3)
-        assert not any(message.prior_active for message in peer.status.messages[-10:])
+        assert not external_prior_active(peer)
         huge = goal_prior(peer, 0.0)
         huge.expiry.sec = 2**31 - 1
         peer.prior_publisher.publish(huge)
@@ -225,7 +241,7 @@ def test_goal_priors_are_ignored_unless_external_and_expire_within_the_limit(pee
         broken.expiry.nanosec = 1_000_000_000
         peer.prior_publisher.publish(broken)
         peer.client.spin_for(0.4)
-        assert not any(message.prior_active for message in peer.status.messages[-10:])
+        assert not external_prior_active(peer)
     finally:
         peer.set_parameters(**{'prior.type': 'pose'})
 
@@ -255,9 +271,9 @@ def test_the_audit_log_records_what_was_applied_in_bounded_lines(node, peer) -> 
     peer.set_parameters(goal=[float(value) for value in range(100_000)])
     peer.client.spin_for(0.5)
     lines = [line for line in node.output().splitlines() if 'parameter goal:' in line]
-    assert any('[nan, 0.0] superseded' in line for line in lines), lines
-    assert not any('[nan, 0.0] accepted' in line for line in lines)
-    assert any('-> [2, 1] accepted' in line for line in lines)
+    assert any('-> [nan, 0] superseded' in line for line in lines), lines
+    assert not any('nan' in line and ' accepted' in line for line in lines), lines
+    assert any('-> [2, 1] accepted' in line for line in lines), lines
     assert max(len(line) for line in lines) < 1000
 
 

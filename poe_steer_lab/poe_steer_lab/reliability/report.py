@@ -34,6 +34,7 @@ from poe_steer_lab.bench.machine import machine_facts
 from poe_steer_lab.reliability import faults, fuzz, shutdown, soak
 from poe_steer_lab.reliability.actors import FixtureKind
 from poe_steer_lab.reliability.harness import isolate_ros_graph
+from poe_steer_ros.ros.steer_node import SHUTDOWN_ACK_TIMEOUT_S
 
 COMMAND = 'make reliability  # = python -m poe_steer_lab.cli reliability'
 SOAK_PLOT = 'reliability_soak.png'
@@ -241,7 +242,8 @@ def _shutdown_section(stops: shutdown.ShutdownResult, startups: shutdown.Shutdow
              f'{stops.runs} node processes were stopped while commanding a moving base '
              '(SIGINT and SIGTERM alternately, state at 100 Hz, a reliable subscriber on the '
              'command topic): the node publishes the zero command and waits until every '
-             'reliable subscriber has acknowledged it (at most 1 s) before it exits. '
+             f'reliable subscriber has acknowledged it (at most {SHUTDOWN_ACK_TIMEOUT_S:g} s) '
+             'before it exits. '
              f'{startups.runs} more were signalled at fixed delays after spawning '
              f'({", ".join(f"{delay:g}" for delay in startups_delays)} s, each signal once), '
              'while they imported their libraries and loaded the actor.', '',

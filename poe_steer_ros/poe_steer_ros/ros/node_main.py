@@ -67,6 +67,8 @@ def run_node(make_node: Callable[[], Node], args: Sequence[str] | None = None,
         try:
             node = make_node()
         except (StartupError, ValueError, OSError) as error:
+            if STOP_REQUESTED.is_set():
+                return 0  # asked to stop while starting (an import may have been cut short)
             rclpy.logging.get_logger(logger_name).fatal(f'cannot start: {error}')
             return 1
         # Start-up objects (torch, the actor, message types: about 300k) live as long as the

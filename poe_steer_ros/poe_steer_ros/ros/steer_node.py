@@ -76,8 +76,11 @@ LOG_THROTTLE_S = 2.0
 NO_STATE_WARNING_S = 3.0
 """Steady-clock seconds after activation before missing or stopped state is warned about."""
 NO_STATE_THROTTLE_S = 10.0
-SHUTDOWN_ACK_TIMEOUT_S = 1.0
-"""Longest wait at shutdown for every subscriber to acknowledge the safe command, s."""
+SHUTDOWN_ACK_TIMEOUT_S = 3.0
+"""
+Longest wait at shutdown for every subscriber to acknowledge the zero command, s: a lost sample
+is repaired after the writer's next heartbeat, every 3 s by Fast DDS's default.
+"""
 AUDIT_VALUE_CHARS = 200
 """Longest value shown in an audit log line (longer ones are cut and their size given)."""
 LIMITS_PER_ACTION = ('limits.command_low', 'limits.command_high', 'limits.max_rate_per_s')
