@@ -20,6 +20,7 @@ installed requirements-robot.txt only. ``poe-steer inspect`` and the steering no
 with their default settings (``device: auto``), and neither ends up with torch loaded.
 """
 
+import math
 import os
 import pathlib
 import subprocess
@@ -32,7 +33,10 @@ from nav_msgs.msg import Odometry
 import pytest
 import rclpy
 from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import LaserScan
 
+OPEN_SCAN_RAYS = 72
+"""Rays of the open-space scan the shipped (seeing) actor gets: every one at range_max."""
 NO_TORCH_CHECK = ("import sys; assert 'torch' not in sys.modules, 'torch was imported'")
 """Appended to each process's work: a failed import leaves no entry in sys.modules."""
 
@@ -82,7 +86,7 @@ def test_a_torch_format_without_torch_is_refused_with_the_reason(without_torch):
 def test_the_node_steers_with_the_default_actor_without_torch(without_torch, tmp_path):
     script = ('import atexit, sys; from poe_steer_ros.ros.steer_node import main; '
               f'atexit.register(lambda: exec({NO_TORCH_CHECK!r})); main()')
-    topics = {'state': '/no_torch/odom', 'command': '/no_torch/cmd_vel'}
+    topics = {'state': '/no_torch/odom', 'command': '/no_torch/cmd_vel', 'scan': '/no_torch/scan'}
     params = pathlib.Path(get_package_share_directory('poe_steer_ros'), 'config', 'steer.yaml')
     log = tmp_path / 'node.log'
     with open(log, 'w') as output:
@@ -100,12 +104,18 @@ def test_the_node_steers_with_the_default_actor_without_torch(without_torch, tmp
         commands: list[Twist] = []
         node.create_subscription(Twist, topics['command'], commands.append, 10)
         publisher = node.create_publisher(Odometry, topics['state'], qos_profile_sensor_data)
+        scan_publisher = node.create_publisher(LaserScan, topics['scan'], qos_profile_sensor_data)
         state = Odometry()
         state.pose.pose.orientation.w = 1.0
+        increment = 2 * math.pi / OPEN_SCAN_RAYS
+        scan = LaserScan(angle_min=-math.pi, angle_increment=increment,
+                         angle_max=-math.pi + increment * (OPEN_SCAN_RAYS - 1), range_min=0.05,
+                         range_max=4.0, ranges=[4.0] * OPEN_SCAN_RAYS)
 
         def publish() -> None:
-            state.header.stamp = node.get_clock().now().to_msg()
+            state.header.stamp = scan.header.stamp = node.get_clock().now().to_msg()
             publisher.publish(state)
+            scan_publisher.publish(scan)
 
         node.create_timer(0.05, publish)
         deadline = time.monotonic() + 60.0
