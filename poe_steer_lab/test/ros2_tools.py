@@ -32,6 +32,7 @@ import subprocess
 import time
 from typing import Callable, Iterator
 
+from poe_steer_ros.ros.discovery import DISCOVERY_VARIABLES
 import pytest
 import yaml
 
@@ -107,6 +108,17 @@ def param_set(command: str) -> str:
     return result.stdout + result.stderr
 
 
+def launch_environment() -> dict[str, str]:
+    """
+    Return a user's shell environment for ``ros2 launch``: this one, no Fast DDS profile exported.
+
+    In-process benchmarks of the suite export the profile into this process; a user's shell has
+    none unless they export it, and the launch files decide then.
+    """
+    return {name: value for name, value in os.environ.items()
+            if name not in DISCOVERY_VARIABLES} | {'PYTHONUNBUFFERED': '1'}
+
+
 class Launch:
     """
     ``ros2 launch ...`` in the background, its output in a log file.
@@ -124,7 +136,7 @@ class Launch:
         with open(self.log_path, 'wb') as log:
             self._process = subprocess.Popen(
                 ['bash', '-c', f'exec {self.command}'], stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, 'PYTHONUNBUFFERED': '1'}, start_new_session=True)
+                env=launch_environment(), start_new_session=True)
         return self
 
     def __exit__(self, *_exc: object) -> None:

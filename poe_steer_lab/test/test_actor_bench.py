@@ -31,7 +31,6 @@ def test_quick_run_reports_every_format(tmp_path: pathlib.Path) -> None:
         cells = [cell.strip() for cell in row.strip('|').split('|')]
         assert all(float(cell) > 0 for cell in cells[2:]), row
     assert (tmp_path / 'actor_latency.png').stat().st_size > 0
-    assert 'torch 2.13.0' in report
 
 
 def test_perception_run_times_scan_features_and_the_support_model() -> None:

@@ -44,6 +44,8 @@ def steer(tmp_path_factory) -> Iterator[Launch]:
 
 def test_steer_launch_wires_the_node(steer) -> None:
     """``ros2 node info``: the remaps and the clear_goal service; the node lists every param."""
+    wait_for(lambda: ros2('ros2 node info /poe_steer', check=False).returncode == 0, 30.0,
+             'ros2 node info to find /poe_steer')
     info = ros2('ros2 node info /poe_steer').stdout
     subscribers = info.split('Subscribers:')[1].split('Publishers:')[0]
     publishers = info.split('Publishers:')[1].split('Service Servers:')[0]
@@ -61,17 +63,17 @@ def test_steer_launch_wires_the_node(steer) -> None:
 def test_readme_retargeting_commands(steer) -> None:
     """README: the three ``ros2 param set`` lines and ``ros2 topic echo`` of the status."""
     for command in ('ros2 param set /poe_steer goal "[4.0, 1.5]"',
-                    'ros2 param set /poe_steer steering.alpha 0.7',
+                    'ros2 param set /poe_steer steering.alpha 0.5',
                     'ros2 param set /poe_steer steering.rule frozen'):
         assert 'Set parameter successful' in param_set(command), command
     assert parameter('goal') == [4.0, 1.5]
-    assert parameter('steering.alpha') == 0.7
+    assert parameter('steering.alpha') == 0.5
     assert parameter('steering.rule') == 'frozen'
     status = ros2('ros2 topic echo --once /poe_steer/status').stdout
     assert 'rule: frozen' in status and '- 4.0' in status and '- 1.5' in status
     output = steer.output()
     assert 'parameter goal: [3, 0.5] -> [4, 1.5] accepted' in output
-    assert 'parameter steering.alpha: 0.5 -> 0.7 accepted' in output
+    assert 'parameter steering.alpha: 0.7 -> 0.5 accepted' in output
     assert 'array(' not in output
     ros2('ros2 param set /poe_steer steering.rule poe')
 

@@ -198,7 +198,7 @@ def in_range_values(spec: ParameterSpec, joints: Sequence[str]) -> st.SearchStra
     :param joints: joint names a ``prior.joint_names`` value may draw from.
     """
     if spec.choices is not None:
-        return st.sampled_from([choice.value for choice in spec.choices])
+        return st.sampled_from(list(spec.choice_values))
     if isinstance(spec.default, bool):
         return st.booleans()
     if isinstance(spec.default, int):
