@@ -21,9 +21,12 @@ docs/ with the test that runs it is in docs/operator-commands.md.
 
 from __future__ import annotations
 
+from pathlib import Path
 import re
 from typing import Iterator
 
+from ament_index_python.packages import get_package_share_directory
+from poe_steer_ros.ros.discovery import discovery_environment
 from poe_steer_ros.ros.parameters import SPECS
 import pytest
 from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, param_set, parameter, process_environment,
@@ -57,7 +60,9 @@ def test_steer_launch_wires_the_node(steer) -> None:
     listed = ros2('ros2 param list /poe_steer').stdout.split()
     assert set(SPECS) <= set(listed)
     environment = process_environment(steer.pids()['steer_node-1'])
-    assert environment['FASTDDS_DEFAULT_PROFILES_FILE'].endswith('config/fastdds_discovery.xml')
+    profile = Path(get_package_share_directory('poe_steer_ros'), 'config', 'fastdds_discovery.xml')
+    expected = discovery_environment(str(profile))
+    assert expected and all(environment.get(name) == value for name, value in expected.items())
 
 
 def test_readme_retargeting_commands(steer) -> None:
