@@ -29,8 +29,8 @@ from ament_index_python.packages import get_package_share_directory
 from poe_steer_ros.ros.discovery import discovery_environment
 from poe_steer_ros.ros.parameters import SPECS
 import pytest
-from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, param_set, parameter, process_environment,
-                        ros2, SKIP_REASON, start, wait_for)
+from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, launch_environment, param_set, parameter,
+                        process_environment, ros2, SKIP_REASON, start, wait_for)
 import yaml
 
 pytestmark = [pytest.mark.ros, pytest.mark.skipif(not HAVE_TOOLS, reason=SKIP_REASON),
@@ -61,7 +61,7 @@ def test_steer_launch_wires_the_node(steer) -> None:
     assert set(SPECS) <= set(listed)
     environment = process_environment(steer.pids()['steer_node-1'])
     profile = Path(get_package_share_directory('poe_steer_ros'), 'config', 'fastdds_discovery.xml')
-    expected = discovery_environment(str(profile))
+    expected = discovery_environment(str(profile), launch_environment())
     assert expected and all(environment.get(name) == value for name, value in expected.items())
 
 

@@ -25,7 +25,6 @@ Cases: (a) a bare rclpy relay, the floor; (b) the steering node with the frozen 
 from __future__ import annotations
 
 import dataclasses
-import os
 import pathlib
 import re
 import tempfile
@@ -38,8 +37,8 @@ from matplotlib.figure import Figure
 from nav_msgs.msg import Odometry
 import numpy as np
 from poe_steer_lab.ros.client import RosClient
-from poe_steer_lab.ros.processes import (discovery_profile_environment, launch_table, NodeProcess,
-                                         ros_arguments, share_file)
+from poe_steer_lab.ros.processes import (discovery_profile_environment, exported, launch_table,
+                                         NodeProcess, ros_arguments, share_file)
 from rclpy.qos import qos_profile_sensor_data
 import torch
 
@@ -238,10 +237,9 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
     rounds, round_s = (1, 1.5) if quick else (ROUNDS, ROUND_S)
     # The driver stands in for the robot's state publisher, which should run with the same
     # profile (ros.discovery); it applies from this process's first DDS participant on.
-    os.environ.update(discovery_profile_environment())
     cases = CASES + ((CUDA_CASE,) if torch.cuda.is_available() else ())
     results = []
-    with tempfile.TemporaryDirectory() as log_dir:
+    with exported(discovery_profile_environment()), tempfile.TemporaryDirectory() as log_dir:
         for rate in RATES_HZ:
             measured: dict[str, list[Result]] = {case.label: [] for case in cases}
             for index in range(rounds):

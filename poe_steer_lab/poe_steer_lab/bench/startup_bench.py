@@ -36,7 +36,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from poe_steer_lab.bench import dds_bench
 from poe_steer_lab.bench.install_size import closure, read_requirements
-from poe_steer_lab.ros.processes import discovery_profile_environment
+from poe_steer_lab.ros.processes import discovery_profile_environment, exported
 
 STARTS = 20
 RATE_HZ = 50
@@ -56,27 +56,21 @@ LAB_ONLY = ('torch', 'scipy')
 @contextlib.contextmanager
 def hidden(packages: Sequence[str]) -> Iterator[None]:
     """Make processes started inside the block fail to import ``packages``, as if absent."""
-    saved = os.environ.get('PYTHONPATH')
     with tempfile.TemporaryDirectory() as folder:
         for name in packages:
             (pathlib.Path(folder) / name).mkdir()
             (pathlib.Path(folder) / name / '__init__.py').write_text(
                 f"raise ImportError('{name} is hidden: not installed on a robot')\n")
-        os.environ['PYTHONPATH'] = os.pathsep.join(filter(None, [folder, saved]))
-        try:
+        search_path = os.pathsep.join(filter(None, [folder, os.environ.get('PYTHONPATH')]))
+        with exported({'PYTHONPATH': search_path}):
             yield
-        finally:
-            if saved is None:
-                del os.environ['PYTHONPATH']
-            else:
-                os.environ['PYTHONPATH'] = saved
 
 
 def start_times(starts: int) -> tuple[np.ndarray, np.ndarray]:
     """Start the node ``starts`` times; return (start -> first command, start -> ready), s."""
-    os.environ.update(discovery_profile_environment())  # the driver, as in dds_bench
     to_command, to_ready = [], []
-    with tempfile.TemporaryDirectory() as log_dir:
+    # the driver, as in dds_bench
+    with exported(discovery_profile_environment()), tempfile.TemporaryDirectory() as log_dir:
         for _ in range(starts):
             result = dds_bench.measure(CASE, RATE_HZ, 0.0, pathlib.Path(log_dir))
             to_command.append(result.first_command_after_start_s[0])

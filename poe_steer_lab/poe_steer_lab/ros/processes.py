@@ -22,6 +22,7 @@ harness and the demo start node processes themselves: the installed console scri
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import time
 from types import ModuleType
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
@@ -76,6 +77,26 @@ def share_file(*parts: str, package: str = 'poe_steer_ros') -> Path:
 def discovery_profile_environment() -> dict[str, str]:
     """Return the Fast DDS profile variables the launch files give their nodes."""
     return discovery_environment(str(share_file(*DISCOVERY_PROFILE)))
+
+
+@contextlib.contextmanager
+def exported(variables: Mapping[str, str]) -> Iterator[None]:
+    """
+    Set environment variables of this process inside the block, restore them after it.
+
+    For what reads them from this process (an in-process DDS participant, processes started
+    inside the block); the rest of the process, a test suite's later tests, sees them unchanged.
+    """
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def format_parameter(value: object) -> str:
