@@ -28,5 +28,5 @@ def test_a_stopped_node_delivers_the_zero_command_every_time(tmp_path) -> None:
 
 
 def test_a_signal_during_start_up_exits_zero_quietly(tmp_path) -> None:
-    result = shutdown.startup_signal_runs((0.6, 1.5), tmp_path)
+    result = shutdown.startup_signal_runs((0.005, 0.03, 0.6, 1.5), tmp_path)
     assert result.passed, '\n'.join(result.failures)

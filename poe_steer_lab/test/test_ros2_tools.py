@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import time
 
 import pytest
 from ros2_tools import (COMMANDING, HAVE_TOOLS, Launch, node_names, parameter, process_environment,
@@ -55,6 +56,19 @@ def test_a_missing_params_file_stops_the_launch(tmp_path) -> None:
         assert launch.wait(START_TIMEOUT_S) != 0
         assert 'params_file /nonexistent.yaml does not exist' in launch.output()
         assert 'process started' not in launch.output()
+
+
+def test_ctrl_c_as_the_node_starts_stops_it_cleanly(tmp_path) -> None:
+    """Ctrl-C at ``ros2 launch poe_steer_ros steer.launch.py`` right after it spawns the node."""
+    with Launch('ros2 launch poe_steer_ros steer.launch.py', tmp_path / 'launch.log') as launch:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while 'steer_node-1' not in launch.pids() and time.monotonic() < deadline:
+            time.sleep(0.002)  # as soon as launch reports the pid: the interpreter is starting
+        assert 'steer_node-1' in launch.pids(), launch.output()
+        launch.stop()
+        output = launch.output()
+    assert 'Traceback' not in output, output
+    assert 'process has finished cleanly' in output, output
 
 
 def test_show_args_lists_every_argument_described() -> None:

@@ -30,6 +30,7 @@ starts the lifecycle variant, which waits unconfigured for
 import os
 
 from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
+from poe_steer_ros.ros.stop import start_up_prefix
 
 PACKAGE = 'poe_steer_ros'
 EXECUTABLE = 'steer_node'
@@ -66,11 +67,15 @@ def generate_launch_description():
             overrides['actor.manifest'] = manifest
         profile = LaunchConfiguration('fastdds_profile').perform(context)
         managed = LaunchConfiguration('managed').perform(context) == 'true'
-        return [Node(package=PACKAGE, executable=MANAGED_EXECUTABLE if managed else EXECUTABLE,
+        executable = MANAGED_EXECUTABLE if managed else EXECUTABLE
+        return [Node(package=PACKAGE, executable=executable, exec_name=executable,
                      name=NODE_NAME, namespace=LaunchConfiguration('namespace'), output='screen',
                      parameters=[params_file, overrides], remappings=REMAPPINGS,
                      additional_env=discovery_environment(
-                         '' if profile == NO_PROFILE else profile))]
+                         '' if profile == NO_PROFILE else profile),
+                     # after a user's --launch-prefix: signals wait until the node handles them
+                     prefix=[LaunchConfiguration('launch-prefix', default=''),
+                             ' ' + ' '.join(start_up_prefix())])]
 
     return LaunchDescription([
         DeclareLaunchArgument('params_file',

@@ -41,8 +41,9 @@ EXIT_TIMEOUT_S = 15.0
 """Longest wait for the process to exit after the signal."""
 LATE_MESSAGES_S = 0.3
 """How long the subscriber keeps listening after the exit, for messages still in flight."""
-STARTUP_DELAYS_S = (0.5, 0.8, 1.2, 1.6, 2.0, 2.5, 3.0)
-"""When, after spawning, the start-up runs send their signal (the actor loads meanwhile)."""
+STARTUP_DELAYS_S = (0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 0.8, 1.2, 1.6, 2.0, 2.5, 3.0)
+"""When, after spawning, the start-up runs send their signal: during the interpreter's start-up
+(up to about 0.1 s), then while the node imports and loads its actor."""
 
 
 @dataclasses.dataclass
@@ -119,13 +120,14 @@ def startup_signal_runs(delays_s: Sequence[float], log_dir: Path) -> ShutdownRes
         for signum in SIGNALS:
             label = f'startup_{index}_{signum.name.lower()}'
             node = _node(label, log_dir)
-            with node, RosClient(f'{label}_driver') as client:
+            with RosClient(f'{label}_driver') as client:
                 commands = client.record(Twist, node.topic('command'))
-                time.sleep(delay_s)
-                node.process.send_signal(signum)
-                client.spin_until(lambda: node.process.returncode is not None,
-                                  START_TIMEOUT_S + EXIT_TIMEOUT_S)
-                client.spin_for(LATE_MESSAGES_S)
+                with node:  # spawned once the driver listens: the delay counts from the spawn
+                    time.sleep(delay_s)
+                    node.process.send_signal(signum)
+                    client.spin_until(lambda: node.process.returncode is not None,
+                                      START_TIMEOUT_S + EXIT_TIMEOUT_S)
+                    client.spin_for(LATE_MESSAGES_S)
                 last = commands.latest if commands.messages else None
                 zero_last = last is None or (last.linear.x, last.angular.z) == (0.0, 0.0)
             result.record(label, zero_last, node.process.returncode, node.process.output())

@@ -35,6 +35,7 @@ from typing import Iterator, Mapping, Sequence
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
+from poe_steer_ros.ros.stop import SIGNAL_SAFE_EXECUTABLES, start_up_prefix
 
 
 def executable_path(executable: str, package: str = 'poe_steer_ros') -> Path:
@@ -143,6 +144,8 @@ class NodeProcess:
         """
         program = [sys.executable, '-m', executable] if module else [
             str(executable_path(executable, package))]
+        if package == 'poe_steer_ros' and executable in SIGNAL_SAFE_EXECUTABLES:
+            program = [*start_up_prefix(), *program]  # as the launch files start them
         self.command = [*program, *arguments]
         self.log_path = Path(log_path)
         self._env = {**os.environ, 'PYTHONUNBUFFERED': '1', **(env or {})}
