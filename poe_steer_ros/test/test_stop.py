@@ -22,13 +22,13 @@ import sys
 from poe_steer_ros.ros import stop
 import pytest
 
-SIGNAL_THEN_HANDLE = '''
+SIGNAL_THEN_HANDLE = """
 import os, signal
 from poe_steer_ros.ros import stop
 os.kill(os.getpid(), signal.{signal})  # as if sent while the interpreter was starting
 stop.request_stop_on_signals()
 print('stop requested' if stop.STOP_REQUESTED.is_set() else 'not requested')
-'''
+"""
 
 
 @pytest.mark.skipif(not stop.start_up_prefix(), reason='this env cannot block signals')
