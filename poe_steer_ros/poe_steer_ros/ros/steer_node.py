@@ -408,9 +408,9 @@ class SteeringLogic:
         Log one line per parameter: name, old and new value, and the outcome with its reason.
 
         A read-only parameter given its current value changes nothing and is logged at debug
-        level, so that loading a dumped parameter file is quiet. Within one request the last value of a name is the one applied; earlier values of the
-        same name are logged as superseded, never as accepted. Values are cut to
-        ``AUDIT_VALUE_CHARS``.
+        level, so that loading a dumped parameter file is quiet. Within one request the last
+        value of a name is the one applied; earlier values of the same name are logged as
+        superseded, never as accepted. Values are cut to ``AUDIT_VALUE_CHARS``.
         """
         last = {parameter.name: index for index, parameter in enumerate(parameter_list)}
         for index, parameter in enumerate(parameter_list):
