@@ -36,7 +36,7 @@ from typing import Any, Sequence
 import numpy as np
 from poe_steer_lab.offline.rollout import ActorPolicy, EpisodeRecord, run_episodes, \
     SteererPolicy
-from poe_steer_lab.ros.processes import launch_table, share_file
+from poe_steer_lab.ros.processes import share_file, shipped_steer_parameters
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.scan import ScanBinning
@@ -45,7 +45,6 @@ from poe_steer_ros.core.support import SupportAwareActor
 from poe_steer_ros.ros.parameters import steering_config
 from poe_steer_sim.diff_drive import DiffDriveEnv
 from poe_steer_sim.world import default_world, LayoutConfig, random_layout, World
-import yaml
 
 GRID_X = range(-1, 6)
 GRID_Y = range(-2, 3)
@@ -55,14 +54,6 @@ TOLERANCE_M = 0.3
 MOVED_LAYOUTS = (9001, 9002)
 """Seeds of the moved-obstacle worlds (same arena and start as the default world)."""
 START_CLEARANCE_M = 0.6
-
-
-def steer_yaml() -> dict[str, Any]:
-    """Return the steering node's shipped parameters (config/steer.yaml)."""
-    steer = launch_table('steer.launch.py')
-    values: dict[str, Any] = yaml.safe_load(
-        share_file(*steer.DEFAULT_PARAMS_FILE).read_text())['/**']['ros__parameters']
-    return values
 
 
 def grid_goals(world: World) -> list[np.ndarray]:
@@ -117,7 +108,7 @@ def _env(world: World, actor: FrozenActor) -> DiffDriveEnv:
 def compare(actors: dict[str, pathlib.Path], configurations: Sequence[Configuration],
             worlds: dict[str, World]) -> dict[tuple[str, str], list[EpisodeRecord]]:
     """Run every configuration on every world's grid; return (world, label) -> records."""
-    values = steer_yaml()
+    values = shipped_steer_parameters()
     loaded = {name: load_actor(path, device='cpu', warmup_passes=0)
               for name, path in actors.items()}
     results = {}

@@ -48,7 +48,7 @@ from poe_steer_lab.reliability.harness import (CommandMonitor, finish, NodeSetup
                                                SteerNodeUnderTest, valid_state)
 from poe_steer_lab.ros.client import RosClient
 from poe_steer_lab.ros.closed_loop import ClosedLoop, SIM_NODE, STEER_NODE
-from poe_steer_lab.ros.processes import launch_table, share_file
+from poe_steer_lab.ros.processes import launch_table, share_file, shipped_steer_parameters
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.ros.adapters import seconds_to_time, time_to_seconds
 from rclpy.qos import qos_profile_sensor_data
@@ -313,13 +313,6 @@ def clock_jump_back(log_dir: Path) -> FaultResult:
 
 # Closed-loop faults -----------------------------------------------------------------------
 
-def _steer_yaml() -> dict[str, Any]:
-    """Return the steering node's shipped parameters (config/steer.yaml)."""
-    steer = launch_table('steer.launch.py')
-    values: dict[str, Any] = yaml.safe_load(
-        share_file(*steer.DEFAULT_PARAMS_FILE).read_text())['/**']['ros__parameters']
-    return values
-
 
 def _sim_command_timeout_s() -> float:
     """Return the simulator's command timeout from its shipped parameters, s."""
@@ -406,7 +399,7 @@ def parameter_storm(loop: ClosedLoop, requests: int) -> FaultResult:
     Afterwards the shipped settings are restored and the goal must be reached again from the
     start pose.
     """
-    client, shipped = _driver(loop), _steer_yaml()
+    client, shipped = _driver(loop), shipped_steer_parameters()
     monitor = CommandMonitor(client, _envelope(shipped), FIXTURES[FixtureKind.BASE].actions,
                              'twist', '/cmd_vel', STEER_NODE, check_rates=False)
     stream = ParameterStream(client, STEER_NODE)

@@ -35,6 +35,7 @@ from typing import Mapping, Sequence
 from matplotlib.figure import Figure
 from poe_steer_lab.plot import draw_world
 from poe_steer_lab.ros.closed_loop import ClosedLoop, Segment
+from poe_steer_lab.ros.processes import shipped_steer_parameters
 from poe_steer_sim.world import default_world
 
 IN_REGION_GOAL = (3.0, 0.5)
@@ -43,8 +44,10 @@ SHIFTED_GOAL = (4.0, 1.5)
 """The README's goal, beyond the training region: the actor alone skims the wall there."""
 ACROSS_THE_ARENA = ((-1.0, 0.0), (-0.8, -2.0), (1.6, 2.0), (4.8, -2.0))
 """Behind the start, the south-west corner, the north wall, the south-east corner."""
-SHIPPED = {'steering.rule': 'poe', 'steering.alpha': 0.5, 'prior.type': 'path'}
-"""The settings of config/steer.yaml, set again after a segment that changed them."""
+STEERING_SETTINGS = ('steering.rule', 'steering.alpha', 'prior.type')
+SHIPPED = {name: shipped_steer_parameters()[name] for name in STEERING_SETTINGS}
+"""The steering settings of the installed config/steer.yaml, set again after a segment that
+changed them."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,11 +31,12 @@ import subprocess
 import sys
 import time
 from types import ModuleType
-from typing import Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from ament_index_python.packages import get_package_prefix, get_package_share_directory
 from poe_steer_ros.ros.discovery import discovery_environment, DISCOVERY_PROFILE
 from poe_steer_ros.ros.stop import SIGNAL_SAFE_EXECUTABLES, start_up_prefix
+import yaml
 
 
 def executable_path(executable: str, package: str = 'poe_steer_ros') -> Path:
@@ -73,6 +74,14 @@ def launch_table(launch_file: str) -> ModuleType:
 def share_file(*parts: str, package: str = 'poe_steer_ros') -> Path:
     """Return a file of the package's share folder."""
     return Path(get_package_share_directory(package)).joinpath(*parts)
+
+
+def shipped_steer_parameters() -> dict[str, Any]:
+    """Return the steering node's installed parameter file (config/steer.yaml) as a dict."""
+    steer = launch_table('steer.launch.py')
+    values: dict[str, Any] = yaml.safe_load(
+        share_file(*steer.DEFAULT_PARAMS_FILE).read_text())['/**']['ros__parameters']
+    return values
 
 
 def discovery_profile_environment() -> dict[str, str]:
