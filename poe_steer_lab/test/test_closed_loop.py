@@ -71,7 +71,7 @@ def test_the_default_actor_runs_its_onnx_file_on_the_cpu(loop: ClosedLoop) -> No
 
 @pytest.mark.parametrize('goal', [IN_REGION_GOAL, (2.5, -0.5), SHIFTED_GOAL])
 def test_goals_set_at_runtime_are_reached(loop: ClosedLoop, goal: tuple[float, float]) -> None:
-    """The shipped settings (config/steer.yaml) reach goals inside and beyond the training region."""
+    """The shipped settings (config/steer.yaml) reach goals inside and beyond the training area."""
     segment = loop.segment(f'goal {goal}', goal, SHIPPED, TIME_BOUND_S,
                            tolerance_m=GOAL_TOLERANCE_M, reset=True)
     assert segment.time_to_goal_s <= TIME_BOUND_S, \
