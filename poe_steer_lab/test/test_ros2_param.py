@@ -158,6 +158,8 @@ def test_dump_then_load_restores_the_runtime_settings(steer, tmp_path) -> None:
     assert parameter('steering.rule') == 'kl'
     new_warnings = steer.output().split('[WARN]')[1 + warnings_before:]
     assert not [line for line in new_warnings if 'parameter' in line.split('\n')[0]]
+    read_only = [name for name, spec in SPECS.items() if spec.read_only]
+    assert not [name for name in read_only if f'parameter {name}: ' in steer.output()]
     ros2('ros2 param set /poe_steer steering.rule poe')
 
 

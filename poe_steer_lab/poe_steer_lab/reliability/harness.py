@@ -464,8 +464,12 @@ class ParameterStream:
                 outcomes = _outcomes(future.result(), len(parameters))
                 counts.entries += len(parameters)
                 counts.accepted += sum(outcome.successful for outcome in outcomes)
-                # ROS strings end at a NUL: that is the name the node receives.
-                counts.names.update(parameter.name.split('\0')[0] for parameter in parameters)
+                # ROS strings end at a NUL: that is the name the node receives. A read-only
+                # parameter is accepted only with its current value, logged at debug level.
+                counts.names.update(
+                    name for name, outcome in zip(
+                        (parameter.name.split('\0')[0] for parameter in parameters), outcomes)
+                    if not (outcome.successful and name in SPECS and SPECS[name].read_only))
             elif give_up or time.monotonic() - sent_s > ANSWER_TIMEOUT_S:
                 counts.unanswered += 1
             else:

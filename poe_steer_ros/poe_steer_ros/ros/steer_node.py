@@ -378,8 +378,8 @@ class SteeringLogic(_NodeApi):
         Values are converted to the declared type where the meaning is plain (an integer for a
         double, ``[]`` of any type for an empty list; ``ParameterSpec.coerce``). Values equal to
         the current ones change nothing and are accepted without a call into rclpy, so loading
-        a dumped parameter file passes its read-only values without a warning. Every attempt
-        is logged with old and new value (the audit trail), unchanged ones as such.
+        a dumped parameter file passes its read-only values quietly. Every attempt is logged
+        with old and new value (the audit trail), unchanged ones as such.
         """
         old = {parameter.name: self._current_value(parameter.name)
                for parameter in parameter_list}
@@ -429,9 +429,10 @@ class SteeringLogic(_NodeApi):
         """
         Log one line per parameter: name, old and new value, and the outcome with its reason.
 
-        Within one request the last value of a name is the one applied; earlier values of the
-        same name are logged as superseded, never as accepted. Values are cut to
-        ``AUDIT_VALUE_CHARS``.
+        A read-only parameter given its current value changes nothing and is logged at debug
+        level, so that loading a dumped parameter file is quiet. Within one request the last
+        value of a name is the one applied; earlier values of the same name are logged as
+        superseded, never as accepted. Values are cut to ``AUDIT_VALUE_CHARS``.
         """
         last = {parameter.name: index for index, parameter in enumerate(parameter_list)}
         for index, parameter in enumerate(parameter_list):
@@ -446,6 +447,9 @@ class SteeringLogic(_NodeApi):
                 self.get_logger().warning(f'{change} rejected: {result.reason}')
             elif not _same(parameter.value, old[parameter.name]):
                 self.get_logger().info(f'{change} accepted')
+            elif parameter.name in SPECS and SPECS[parameter.name].read_only:
+                # what `ros2 param load` of a dumped file sends for every read-only value
+                self.get_logger().debug(f'{change} accepted: unchanged')
             else:
                 self.get_logger().info(f'{change} accepted: unchanged')
 
