@@ -31,7 +31,8 @@ from poe_steer_ros.core.actor import (ActorLoadError, DEVICES, FORMAT_REQUESTS, 
                                       load_actor, measure_latency, PROBE_BATCH,
                                       read_model_file)
 from poe_steer_ros.core.interfaces import OutputKind
-from poe_steer_ros.core.manifest import ActorManifest, find_manifest, ManifestError
+from poe_steer_ros.core.manifest import (ActorManifest, find_manifest, ManifestError, ModelFile,
+                                         SupportSpec)
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -73,7 +74,8 @@ def _inspect(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     print(f'manifest  {manifest_path}')
     print(manifest.to_yaml())
-    certified = (*manifest.model_files, *([manifest.support] if manifest.support else []))
+    certified: tuple[ModelFile | SupportSpec, ...] = (
+        *manifest.model_files, *([manifest.support] if manifest.support else []))
     for model_file in certified:
         try:
             _, actual = read_model_file(manifest, model_file)
@@ -110,11 +112,11 @@ def _print_actor(actor: FrozenActor, args: argparse.Namespace) -> None:
         print('std       depends on the state')
     else:
         print('std       does not depend on the state: PoE weights will not vary with it')
-    support = actor.support
-    if support is None:
+    support, spec = actor.support, actor.manifest.support
+    if support is None or spec is None:
         print("support   none: no model of the training data; the std is the actor's own")
     else:
-        print(f'support   {actor.manifest.support.file}: k-NN over {support.points.shape[0]} '
+        print(f'support   {spec.file}: k-NN over {support.points.shape[0]} '
               f'training observations, k {support.k}, reference distance '
               f'{support.reference:.3f} ({support.quantile:g} quantile)')
     print(f'device    {actor.device} (requested {args.device}), threads {args.threads}')

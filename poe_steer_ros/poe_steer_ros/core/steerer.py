@@ -650,10 +650,11 @@ class Steerer:
                 raise ValueError('prior.type learned needs a learned prior model loaded at '
                                  'startup')
             return self._learned_prior
-        builders = {PriorType.POSE: PoseAttractorPrior, PriorType.PATH: PathPrior,
-                    PriorType.JOINT: JointAttractorPrior}
-        prior: PoseAttractorPrior | PathPrior | JointAttractorPrior = \
-            builders[kind](config.prior)
+        builders: dict[PriorType, Callable[
+            [PriorConfig], PoseAttractorPrior | PathPrior | JointAttractorPrior]] = {
+                PriorType.POSE: PoseAttractorPrior, PriorType.PATH: PathPrior,
+                PriorType.JOINT: JointAttractorPrior}
+        prior = builders[kind](config.prior)
         if prior.action_dim != self._dim:
             raise ValueError(f'prior.type {kind.value} commands {prior.action_dim} dimensions '
                              f'but the actor has {self._dim}')

@@ -193,7 +193,7 @@ def fill_status(status: SteeringStatus, telemetry: Telemetry) -> None:
     status.effective_prior_weight = telemetry.prior_weight.tolist()
     status.actor_mean = telemetry.actor_mean.tolist()
     status.actor_std = telemetry.actor_std.tolist()
-    if telemetry.prior_mean is not None:
+    if telemetry.prior_mean is not None and telemetry.prior_std is not None:
         status.prior_mean = telemetry.prior_mean.tolist()
         status.prior_std = telemetry.prior_std.tolist()
     status.composed_mean = telemetry.composed_mean.tolist()

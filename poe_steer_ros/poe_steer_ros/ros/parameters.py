@@ -119,7 +119,8 @@ class ParameterSpec:
         """Return the allowed strings of a choice parameter (empty: any)."""
         if self.choices is None:
             return ()
-        return tuple(getattr(choice, 'value', choice) for choice in self.choices)
+        return tuple(choice.value if isinstance(choice, enum.Enum) else choice
+                     for choice in self.choices)
 
     def check(self, value: Any) -> None:
         """Raise ValueError with a reason if ``value`` is not acceptable (beyond its ROS type)."""
@@ -127,7 +128,7 @@ class ParameterSpec:
             raise ValueError(f'{self.name} must be one of {", ".join(self.choice_values)}; '
                              f'got {plain(value)}')
 
-    def coerce(self, parameter: Parameter) -> Parameter:
+    def coerce(self, parameter: Parameter[Any]) -> Parameter[Any]:
         """
         Return ``parameter`` with the type this parameter is declared with, or raise ValueError.
 

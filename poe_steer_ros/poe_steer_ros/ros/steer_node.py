@@ -37,7 +37,7 @@ import dataclasses
 import math
 from pathlib import Path
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TYPE_CHECKING
 
 from ament_index_python.packages import get_package_share_directory
 from builtin_interfaces.msg import Time
@@ -85,6 +85,11 @@ AUDIT_VALUE_CHARS = 200
 """Longest value shown in an audit log line (longer ones are cut and their size given)."""
 LIMITS_PER_ACTION = ('limits.command_low', 'limits.command_high', 'limits.max_rate_per_s')
 
+if TYPE_CHECKING:  # the logic is mixed into a Node or LifecycleNode: type it against Node's API
+    _NodeApi = Node
+else:
+    _NodeApi = object
+
 
 @dataclasses.dataclass
 class LatestState:
@@ -102,7 +107,7 @@ class LatestState:
 class TimedActor:
     """The frozen actor with the duration of its last forward pass (steady clock, s)."""
 
-    def __init__(self, actor: FrozenActor) -> None:
+    def __init__(self, actor: FrozenActor | SupportAwareActor) -> None:
         self.actor = actor
         self.last_latency_s = 0.0
 
@@ -140,7 +145,7 @@ def narrowed_bounds(actor_low: np.ndarray, actor_high: np.ndarray, limits_low: S
     return low, high
 
 
-class SteeringLogic:
+class SteeringLogic(_NodeApi):
     """
     Steers a frozen actor toward goals given through parameters, RViz or goal priors.
 
@@ -151,7 +156,8 @@ class SteeringLogic:
     def _declare_parameters(self) -> None:
         """Declare every parameter and hook the set callbacks; nothing is loaded yet."""
         self._values = declare(self)
-        self._steerer: Steerer | None = None
+        self._steerer_or_none: Steerer | None = None
+        self._actor_or_none: TimedActor | None = None
         self._support: SupportAwareActor | None = None
         self._commanding = False
         self._commanding_since = 0.0
@@ -164,7 +170,7 @@ class SteeringLogic:
         frozen = self._load_actor()
         self._support = None if frozen.support is None else SupportAwareActor(
             frozen, frozen.support, self._values['support.std_gain'])
-        self._actor = TimedActor(self._support or frozen)
+        self._actor_or_none = TimedActor(self._support or frozen)
         self._action_names = list(self._actor.manifest.action.names)
         self._state_type = adapters.StateType(self._values['state.type'])
         self._command_type = adapters.CommandType(self._values['command.type'])
@@ -174,10 +180,10 @@ class SteeringLogic:
         try:
             self._freshness.check(self._values['control.state_timeout_s'],
                                   self._values['control.stamp_tolerance_s'])
-            self._steerer = Steerer(self._actor, self._actor.observation_layout.build,
-                                    self._envelope(), steering_config(self._values),
-                                    learned_prior=self._learned_prior(),
-                                    steady_clock=time.monotonic)
+            self._steerer_or_none = Steerer(
+                self._actor, self._actor.observation_layout.build, self._envelope(),
+                steering_config(self._values), learned_prior=self._learned_prior(),
+                steady_clock=time.monotonic)
         except ValueError as error:
             raise StartupError(f'steering settings do not fit the actor: {error}') from None
         problem = self._goal_problem(self._values['goal'], self._steerer.config.prior)
@@ -243,6 +249,20 @@ class SteeringLogic:
             f'inputs {[STATE_INPUT, *self._inputs.names]}; support model '
             f'{"none (std as the actor gives it)" if self._support is None else "loaded"}')
 
+    @property
+    def _steerer(self) -> Steerer:
+        """Return the Steerer; a lifecycle node has none before configure and after cleanup."""
+        if self._steerer_or_none is None:
+            raise RuntimeError('the steering node is not configured')
+        return self._steerer_or_none
+
+    @property
+    def _actor(self) -> TimedActor:
+        """Return the actor; a lifecycle node has none before configure and after cleanup."""
+        if self._actor_or_none is None:
+            raise RuntimeError('the steering node is not configured')
+        return self._actor_or_none
+
     def _start_commanding(self) -> None:
         """Steer from the next tick on."""
         self._commanding = True
@@ -272,14 +292,15 @@ class SteeringLogic:
 
     def _release(self) -> None:
         """Destroy every entity ``_configure`` created and drop the actor."""
-        destroy = {'Publisher': self.destroy_publisher, 'Subscription': self.destroy_subscription,
-                   'Service': self.destroy_service, 'Timer': self.destroy_timer}
+        destroy: dict[str, Callable[[Any], bool]] = {
+            'Publisher': self.destroy_publisher, 'Subscription': self.destroy_subscription,
+            'Service': self.destroy_service, 'Timer': self.destroy_timer}
         for entity in self._entities:
             destroy[type(entity).__name__](entity)
         self._entities = []
-        self._steerer = None
+        self._steerer_or_none = None
         self._support = None
-        self._actor = None
+        self._actor_or_none = None
 
     # Start-up -----------------------------------------------------------------------------
 
@@ -349,7 +370,8 @@ class SteeringLogic:
 
     # Parameters ---------------------------------------------------------------------------
 
-    def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
+    def set_parameters_atomically(
+            self, parameter_list: list[Parameter[Any]]) -> SetParametersResult:
         """
         Set parameters as rclpy does, after converting what ``ros2 param set`` sends.
 
@@ -391,7 +413,7 @@ class SteeringLogic:
         return self.get_parameter(name).value if self.has_parameter(name) else None
 
     @staticmethod
-    def _coerced(parameter: Parameter, old: Any) -> Parameter:
+    def _coerced(parameter: Parameter[Any], old: Any) -> Parameter[Any]:
         """Return ``parameter`` converted to its declared type; ValueError in plain words."""
         spec = SPECS.get(parameter.name)
         if spec is None:
@@ -402,7 +424,7 @@ class SteeringLogic:
                              f'stays {plain(old)} until a restart')
         return parameter
 
-    def _log_attempts(self, parameter_list: list[Parameter], old: dict[str, Any],
+    def _log_attempts(self, parameter_list: list[Parameter[Any]], old: dict[str, Any],
                       result: SetParametersResult) -> None:
         """
         Log one line per parameter: name, old and new value, and the outcome with its reason.
@@ -446,7 +468,7 @@ class SteeringLogic:
                 spec.check(value)
                 candidate[parameter.name] = _listed(value)
             config = steering_config(candidate)
-            if self._steerer is not None:  # else configure checks them against the actor
+            if self._steerer_or_none is not None:  # else configure checks them on the actor
                 self._steerer.check_config(config)
                 self._freshness.check(candidate['control.state_timeout_s'],
                                       candidate['control.stamp_tolerance_s'])
@@ -577,6 +599,7 @@ class SteeringLogic:
             detail = detail or ('no goal set' if not goal else
                                 f'{", ".join(stale_inputs)} stale or missing')
         else:
+            assert state is not None  # stale_inputs names the state while there is none
             try:
                 command, telemetry = self._steerer.step(self._inputs.merged(state.values),
                                                         np.asarray(goal), now_s)
@@ -800,7 +823,7 @@ class ManagedSteerNode(SteeringLogic, LifecycleNode):
         ``run_node`` calls it without a state when the process is interrupted.
         """
         self._stop_commanding('stopped')
-        if self._steerer is not None:
+        if self._steerer_or_none is not None:
             self._release()
         return TransitionCallbackReturn.SUCCESS
 
