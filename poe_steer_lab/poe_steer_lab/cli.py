@@ -28,6 +28,8 @@ import pathlib
 import sys
 from typing import Any, Callable, Sequence
 
+from poe_steer_ros.subcommands import command_parser, run_command
+
 EXIT_OK = 0
 EXIT_BROKEN = 1
 """``reliability``: a guarantee of the steering node did not hold."""
@@ -342,19 +344,13 @@ SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``poe-steer-lab`` parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
-        prog='poe-steer-lab',
-        description='Train, evaluate, benchmark and demonstrate poe_steer_ros.')
-    subparsers = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    for add_subcommand in SUBCOMMANDS:
-        add_subcommand(subparsers)
-    return parser
+    return command_parser('poe-steer-lab',
+                          'Train, evaluate, benchmark and demonstrate poe_steer_ros.', SUBCOMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``poe-steer-lab``; return the exit code (0 ok, 1 broken guarantee, 2 usage error)."""
-    args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    return run_command(build_parser(), argv)
 
 
 if __name__ == '__main__':

@@ -33,6 +33,7 @@ from poe_steer_ros.core.actor import (ActorLoadError, DEVICES, FORMAT_REQUESTS, 
 from poe_steer_ros.core.interfaces import OutputKind
 from poe_steer_ros.core.manifest import (ActorManifest, find_manifest, ManifestError, ModelFile,
                                          SupportSpec)
+from poe_steer_ros.subcommands import command_parser, run_command
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -134,18 +135,13 @@ SUBCOMMANDS: tuple[Callable[[Any], None], ...] = (_add_inspect,)
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the ``poe-steer`` parser with every registered subcommand."""
-    parser = argparse.ArgumentParser(
-        prog='poe-steer', description='Steer a frozen robot policy with a goal prior.')
-    subparsers = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    for add_subcommand in SUBCOMMANDS:
-        add_subcommand(subparsers)
-    return parser
+    return command_parser('poe-steer', 'Steer a frozen robot policy with a goal prior.',
+                          SUBCOMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``poe-steer``; return the exit code (0 ok, 1 refused, 2 usage error)."""
-    args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    return run_command(build_parser(), argv)
 
 
 if __name__ == '__main__':
