@@ -28,8 +28,8 @@ def test_demo_quick_scenario(tmp_path) -> None:
     frozen, steered = segments['shifted, frozen'], segments['shifted, shipped']
     assert frozen.goal == steered.goal == SHIFTED_GOAL
     assert steered.succeeded, 'steering did not bring the base to the shifted goal'
-    # The frozen actor skims the wall on its way there: through DDS it sometimes touches it,
-    # sometimes not (docs/reach_dds.md), so only the steered segment is held to a result.
+    # The shipped actor alone reaches this goal too, the blind one hits the wall (docs/reach.md):
+    # only the steered segment is held to a result.
     assert steered.collisions == 0 and steered.mean_prior_weight > frozen.mean_prior_weight
     assert (tmp_path / 'trajectories.png').stat().st_size > 0
     assert 'shifted, frozen' in (tmp_path / 'summary.md').read_text()

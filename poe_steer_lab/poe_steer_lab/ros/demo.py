@@ -15,14 +15,14 @@
 """
 The main job on the embedded default: simulation + default frozen actor + live goal changes.
 
-``make demo`` (``poe-steer demo``) starts the MuJoCo simulator, the stand-in planner and the
+``make demo`` (``poe-steer-lab demo``) starts the MuJoCo simulator, the stand-in planner and the
 steering node as processes, then drives a scripted scenario through the SetParameters service,
 as an operator would with ``ros2 param set``: a goal inside the actor's training region, the
 README's goal outside it (frozen, then steered with the shipped settings), goals across the
-whole arena, and the same far goal with the straight-line pose prior instead of the planner's
-path. The goals come from the goal-grid benchmark (docs/reach.md): the frozen actor fails
-the far ones, the shipped steering reaches them. It prints a table per segment and writes a
-trajectory plot next to a markdown summary.
+whole arena, and the README's goal with the straight-line pose prior instead of the planner's
+path. The goals come from the goal-grid benchmark (docs/reach.md), where the shipped
+steering reaches every reachable goal. It prints a table per segment and writes a trajectory
+plot next to a markdown summary.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from poe_steer_sim.world import default_world
 IN_REGION_GOAL = (3.0, 0.5)
 """Inside the training goal region x in [2, 3.5] m, y in [-1, 1] m."""
 SHIFTED_GOAL = (4.0, 1.5)
-"""The README's goal, beyond the training region: the actor alone skims the wall there."""
+"""The README's goal, beyond the training region: the blind actor alone hits the east wall there
+(docs/reach.md); the seeing actor reaches it alone too."""
 ACROSS_THE_ARENA = ((-1.0, 0.0), (-0.8, -2.0), (1.6, 2.0), (4.8, -2.0))
 """Behind the start, the south-west corner, the north wall, the south-east corner."""
 STEERING_SETTINGS = ('steering.rule', 'steering.alpha', 'prior.type')
@@ -117,6 +118,7 @@ def run_demo(out_dir: Path, quick: bool = False, real_time_factor: float = 2.0,
         '# Demo: steering the default frozen actor\n\n'
         'Each segment starts at rest at the start pose; goals and steering settings are set '
         'through the SetParameters service, as `ros2 param set` sets them. "shipped" is '
-        'config/steer.yaml: PoE at alpha 0.5 with the planner-path prior (the `path_planner` '
-        'node publishes the path).\n\n' + table + '\n\n![trajectories](trajectories.png)\n')
+        f'config/steer.yaml: {SHIPPED["steering.rule"]} at alpha {SHIPPED["steering.alpha"]:g} '
+        f'with the {SHIPPED["prior.type"]} prior (the `path_planner` node publishes the path).'
+        '\n\n' + table + '\n\n![trajectories](trajectories.png)\n')
     return segments
