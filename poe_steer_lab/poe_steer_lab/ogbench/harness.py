@@ -271,7 +271,10 @@ def differences(settings: RunSettings) -> str:
         "* **Priors.** The oracle prior is OGBench's own data-collection oracle without noise, "
         'the very policy that generated the data; degraded and random priors follow '
         "`poe_steer_lab/eval/priors.py`. The paper's priors come from other sources; this "
-        'oracle is unusually strong: it solves every task on its own (see prior-only).\n'
+        'oracle is unusually strong: it solves every task on its own (see prior-only). The '
+        "steering node's planner-path prior (`prior.type: path`) commands a unicycle's linear "
+        "and angular velocity and has no counterpart for a point mass's displacement actions; "
+        'the oracle, which follows the BFS path cell by cell, takes its place here.\n'
         '* **Objective shift.** The paper shifts the objective of a locomotion task; here the '
         "shift is a change of goal (OGBench's tasks 2-5 against training task 1). Tasks also "
         'differ in start cell.\n'
