@@ -48,6 +48,8 @@ def test_node_tables_name_installed_executables_and_files() -> None:
     gazebo = launch_table('sim_gazebo.launch.py')
     assert share_file(*gazebo.WORLD_FILE, package=gazebo.PACKAGE).is_file()
     assert share_file(*gazebo.BRIDGE_FILE, package=gazebo.PACKAGE).is_file()
+    assert executable_path(gazebo.PLANNER_EXECUTABLE, gazebo.PACKAGE).is_file()
+    assert share_file(*gazebo.PLANNER_PARAMS_FILE, package=gazebo.PACKAGE).is_file()
 
 
 @pytest.mark.skipif(not HAVE_LAUNCH, reason='launch and launch_ros are not installed (the ROS 2 '

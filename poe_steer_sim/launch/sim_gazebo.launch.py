@@ -19,7 +19,8 @@ Try the steering node in Gazebo (gz sim Harmonic) with ros_gz_bridge.
 
 Needs ros_gz_sim and ros_gz_bridge (``apt install ros-$ROS_DISTRO-ros-gz``). The bridge
 presents the same topics and types as the MuJoCo simulator node (config/gz_bridge.yaml), so
-the steering node is included unchanged, on simulated time.
+the steering node is included unchanged, on simulated time, with the stand-in planner that
+publishes its path prior's path (the world of worlds/diff_drive.sdf, config/sim_world.yaml).
 """
 
 import os
@@ -30,11 +31,13 @@ PACKAGE = 'poe_steer_sim'
 STEER_PACKAGE = 'poe_steer_ros'
 WORLD_FILE = ('worlds', 'diff_drive.sdf')
 BRIDGE_FILE = ('config', 'gz_bridge.yaml')
-"""Relative to the package's share folder."""
+PLANNER_PARAMS_FILE = ('config', 'sim_mujoco.yaml')
+"""Relative to the package's share folder; its world_file is the world the SDF is made from."""
+PLANNER_EXECUTABLE = 'path_planner'
 
 
 def generate_launch_description():
-    """Describe Gazebo, the bridge and the steering node; imports stay here for the tests."""
+    """Describe Gazebo, the bridge, the planner and the steering node (imports stay here)."""
     from ament_index_python.packages import get_package_share_directory
     from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
@@ -61,6 +64,9 @@ def generate_launch_description():
         Node(package='ros_gz_bridge', executable='parameter_bridge', output='screen',
              parameters=[{'config_file': os.path.join(share, *BRIDGE_FILE),
                           'use_sim_time': True}],
+             additional_env=discovery_environment(os.path.join(steer_share, *DISCOVERY_PROFILE))),
+        Node(package=PACKAGE, executable=PLANNER_EXECUTABLE, output='screen',
+             parameters=[os.path.join(share, *PLANNER_PARAMS_FILE), {'use_sim_time': True}],
              additional_env=discovery_environment(os.path.join(steer_share, *DISCOVERY_PROFILE))),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(steer_share, 'launch', 'steer.launch.py')),
