@@ -87,10 +87,16 @@ def node_names() -> list[str]:
 
 
 def start(launch: 'Launch', node: str = '/poe_steer', ready: str = '') -> 'Launch':
-    """Wait until ``node`` is in the graph and ``ready`` in the output (the launch must run)."""
+    """
+    Wait until ``node`` is in the graph, ``ready`` in the output and ``ros2 param`` finds it.
+
+    A ``ros2`` daemon started moments ago (the previous test module stopped its own) may list
+    the node before every command sees it; a ``ros2 param get`` then says "Node not found".
+    """
     def up() -> bool:
         assert launch._process.poll() is None, f'launch ended:\n{launch.output()}'
-        return ready in launch.output() and node in node_names()
+        return ready in launch.output() and node in node_names() and \
+            ros2(f'ros2 param list {node}', check=False).returncode == 0
     wait_for(up, START_TIMEOUT_S, f'{node} to start; output:\n{launch.output()}')
     return launch
 

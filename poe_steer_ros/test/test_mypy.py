@@ -22,13 +22,20 @@ import subprocess
 import sys
 
 import pytest
+from rclpy.node import Node
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+RCLPY_ANNOTATED = 'return' in Node.get_logger.__annotations__
+"""Kilted's rclpy annotates its API; Jazzy's (7.x) leaves most of it untyped, which --strict
+flags at every call."""
 
 
 @pytest.mark.linter
 @pytest.mark.skipif(importlib.util.find_spec('mypy') is None,
                     reason='mypy is not installed here (requirements-dev.txt has it)')
+@pytest.mark.skipif(not RCLPY_ANNOTATED,
+                    reason="this rclpy leaves its API unannotated (Jazzy's 7.x): mypy --strict "
+                    "checks the runtime against Kilted's")
 def test_mypy_strict() -> None:
     result = subprocess.run([sys.executable, '-m', 'mypy', 'poe_steer_ros'], cwd=PACKAGE_ROOT,
                             capture_output=True, text=True, timeout=600)
