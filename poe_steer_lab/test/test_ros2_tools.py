@@ -22,7 +22,9 @@ docs/ with the test that runs it is in docs/operator-commands.md.
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 import shutil
+import signal
 import time
 
 import pytest
@@ -58,13 +60,29 @@ def test_a_missing_params_file_stops_the_launch(tmp_path) -> None:
         assert 'process started' not in launch.output()
 
 
+def stop_signals_blocked(pid: int) -> bool:
+    """Return whether SIGINT and SIGTERM are blocked in ``pid`` (``env --block-signal`` ran)."""
+    fields = dict(line.split(':', 1) for line in
+                  Path(f'/proc/{pid}/status').read_text().splitlines() if ':' in line)
+    both = (1 << (signal.SIGINT - 1)) | (1 << (signal.SIGTERM - 1))
+    return int(fields['SigBlk'], 16) & both == both
+
+
 def test_ctrl_c_as_the_node_starts_stops_it_cleanly(tmp_path) -> None:
-    """Ctrl-C at ``ros2 launch poe_steer_ros steer.launch.py`` right after it spawns the node."""
+    """
+    Ctrl-C at ``ros2 launch poe_steer_ros steer.launch.py`` while the node's interpreter starts.
+
+    Sent as soon as the launch prefix has blocked the signals, a few milliseconds after the
+    spawn: before that only ``env`` itself is starting (docs/security.md).
+    """
     with Launch('ros2 launch poe_steer_ros steer.launch.py', tmp_path / 'launch.log') as launch:
         deadline = time.monotonic() + START_TIMEOUT_S
         while 'steer_node-1' not in launch.pids() and time.monotonic() < deadline:
-            time.sleep(0.002)  # as soon as launch reports the pid: the interpreter is starting
-        assert 'steer_node-1' in launch.pids(), launch.output()
+            time.sleep(0.001)
+        pid = launch.pids()['steer_node-1']
+        while not stop_signals_blocked(pid) and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        assert stop_signals_blocked(pid), launch.output()
         launch.stop()
         output = launch.output()
     assert 'Traceback' not in output, output
