@@ -57,6 +57,13 @@ def ros2_daemon() -> Iterator[None]:
         ros2('ros2 daemon stop', check=False)
 
 
+NOT_YET_DISCOVERED = ('Unable to find node', 'Node not found',
+                      'timed out waiting for parameter services')
+"""What ``ros2`` commands say while their process (or a freshly started daemon) has not yet
+discovered a node that is up; a user would run the command again, and so do the tests."""
+DISCOVERY_RETRY_S = 15.0
+
+
 def ros2(command: str, timeout_s: float = COMMAND_TIMEOUT_S,
          check: bool = True) -> subprocess.CompletedProcess:
     """
@@ -65,8 +72,15 @@ def ros2(command: str, timeout_s: float = COMMAND_TIMEOUT_S,
     :returns: the finished process; stdout and stderr as text.
     :raises AssertionError: with both outputs when ``check`` and the exit status is not 0.
     """
-    result = subprocess.run(['bash', '-c', command], capture_output=True, text=True,
-                            timeout=timeout_s)
+    deadline = time.monotonic() + DISCOVERY_RETRY_S
+    while True:
+        result = subprocess.run(['bash', '-c', command], capture_output=True, text=True,
+                                timeout=timeout_s)
+        undiscovered = any(message in result.stdout + result.stderr
+                           for message in NOT_YET_DISCOVERED)
+        if result.returncode == 0 or not undiscovered or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     if check:
         assert result.returncode == 0, (
             f'{command} exited {result.returncode}\n{result.stdout}\n{result.stderr}')
@@ -101,20 +115,9 @@ def start(launch: 'Launch', node: str = '/poe_steer', ready: str = '') -> 'Launc
     return launch
 
 
-SERVICE_TIMEOUT = 'timed out waiting for parameter services'
-"""What ``ros2 param`` says when its new process has not discovered the node's services within
-its 5 s (a loaded machine); a user would run the command again, and so do the tests, once."""
-
-
 def parameter(name: str, node: str = '/poe_steer') -> object:
     """Return the value ``ros2 param get`` prints, read back as YAML."""
-    command = f'ros2 param get {node} {name}'
-    result = ros2(command, check=False)
-    if result.returncode != 0 and SERVICE_TIMEOUT in result.stdout + result.stderr:
-        result = ros2(command, check=False)
-    assert result.returncode == 0, f'{command} exited {result.returncode}\n{result.stdout}\n' \
-        f'{result.stderr}'
-    text = result.stdout.strip()
+    text = ros2(f'ros2 param get {node} {name}').stdout.strip()
     return yaml.safe_load(text.split(' is: ', 1)[1] if ' is: ' in text else
                           text.split(': ', 1)[1])
 

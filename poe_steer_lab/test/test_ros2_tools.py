@@ -108,7 +108,8 @@ def test_sim_mujoco_launch_applies_namespace_and_clock_to_both_nodes(tmp_path) -
                'use_sim_time:=false')
     with Launch(command, tmp_path / 'launch.log') as launch:
         start(launch, '/robot1/poe_steer', COMMANDING)
-        assert '/robot1/mujoco_sim' in node_names()
+        wait_for(lambda: '/robot1/mujoco_sim' in node_names(), START_TIMEOUT_S,
+                 'the simulator in the namespace')
         for node in ('/robot1/poe_steer', '/robot1/mujoco_sim'):
             assert parameter('use_sim_time', node) is False, node
         ros2('ros2 topic echo --once /robot1/odom', timeout_s=30.0)
