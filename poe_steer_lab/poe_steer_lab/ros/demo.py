@@ -46,7 +46,8 @@ SHIFTED_GOAL = (4.0, 1.5)
 ACROSS_THE_ARENA = ((-1.0, 0.0), (-0.8, -2.0), (1.6, 2.0), (4.8, -2.0))
 """Behind the start, the south-west corner, the north wall, the south-east corner."""
 STEERING_SETTINGS = ('steering.rule', 'steering.alpha', 'prior.type')
-SHIPPED = {name: shipped_steer_parameters()[name] for name in STEERING_SETTINGS}
+SHIPPED = {name: value for name, value in shipped_steer_parameters().items()
+           if name in STEERING_SETTINGS}
 """The steering settings of the installed config/steer.yaml, set again after a segment that
 changed them."""
 

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import functools
 import signal
-import subprocess
 import threading
 
 STOP_REQUESTED = threading.Event()
@@ -57,6 +56,7 @@ def request_stop_on_signals() -> None:
 @functools.cache
 def start_up_prefix() -> tuple[str, ...]:
     """Return ``START_UP_PREFIX`` if this system's ``env`` supports it, else no prefix."""
+    import subprocess  # launch files and harnesses only: kept off the node's start-up path
     try:
         supported = subprocess.run([*START_UP_PREFIX, 'true'], capture_output=True,
                                    timeout=10.0).returncode == 0
