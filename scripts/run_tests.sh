@@ -12,14 +12,18 @@ if [ "${1:-}" = --distros ]; then distros=$2; shift 2; fi
 
 space_of() { if [ "$2" = kilted ]; then echo "$1"; else echo "$1-$2"; fi; }
 
-# test_distro DISTRO [pytest args]: the suite in the distribution's environment.
+# test_distro DISTRO [pytest args]: the suite in the distribution's environment. Jazzy stands
+# for the robot route (numpy 1.26, requirements-robot.txt), so its nodes run numpy's per-state
+# kernels, as without the optional numba; Kilted runs numba's (core/per_state.py).
 test_distro() (
   local distro=$1
   shift
   # shellcheck source=/dev/null
   . scripts/env.sh "$distro" || exit 1
+  if [ "$distro" = jazzy ]; then export POE_STEER_KERNELS=numpy; else export POE_STEER_KERNELS=numba; fi
   rm -f "$(space_of build "$distro")"/*/pytest.xml "$(space_of build "$distro")"/*/test_results/*/*.xunit.xml
-  echo "=== $distro: numpy $(python -c 'import numpy; print(numpy.__version__)'), rclpy from" \
+  echo "=== $distro: numpy $(python -c 'import numpy; print(numpy.__version__)'), per-state" \
+    "kernels $POE_STEER_KERNELS, rclpy from" \
     "$(python -c 'import rclpy, os; print(os.path.dirname(rclpy.__file__))')"
   colcon --log-base "$ROOT/$(space_of log "$distro")" test \
     --base-paths "$ROOT/poe_steer_msgs" "$ROOT/poe_steer_ros" "$ROOT/poe_steer_sim" "$ROOT/poe_steer_lab" \

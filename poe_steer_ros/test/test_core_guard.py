@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import numpy as np
 from poe_steer_ros.core.compose import Rule
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, OutputKind
-from poe_steer_ros.core.kernels import MIN_DT_S
+from poe_steer_ros.core.numerics import MIN_DT_S
 from poe_steer_ros.core.priors import PriorConfig
 from poe_steer_ros.core.safety import Fallback, SafetyEnvelope
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 import numpy as np
-from poe_steer_ros.core import kernels
+from poe_steer_ros.core import numerics
 from poe_steer_ros.core.compose import Composition, GaussianPair, Rule
 from poe_steer_ros.core.gaussian import ActionScale, DiagGaussian, SPACE_CODES
 from poe_steer_ros.core.interfaces import Space
@@ -26,6 +26,9 @@ from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.selector import fuse, fuse_state, Selection
 from poe_steer_ros.core.steerer import LOG_STD_MAX, LOG_STD_MIN
 import pytest
+
+kernels = pytest.importorskip('poe_steer_ros.core.kernels',
+                              reason='numba is not installed (optional on a robot)')
 
 CAPS = {Rule.POE: 1.0, Rule.KL: 20.0, Rule.ADDITIVE: 1.0, Rule.FROZEN: 0.0,
         Rule.PRIOR_ONLY: 0.0}
@@ -205,3 +208,111 @@ def test_prior_mapping_matches_the_array_rule(arrays, space, tanh, eps):
                                               std_min, std_max)
     for value, reference in zip(mapped, expected):
         np.testing.assert_allclose(value, reference, rtol=1e-12, atol=1e-15)
+
+
+# numba is optional (core.per_state): core.numerics runs the same kernels with numpy.
+@settings(max_examples=200)
+@given(st.integers(1, 8).flatmap(lambda dim: st.tuples(
+    st.just(dim),
+    st.integers(1, 4),
+    hnp.arrays(np.float64, 4 * dim, elements=st.floats(-10.0, 10.0) | st.just(np.nan)),
+    hnp.arrays(np.float64, 4 * dim, elements=st.floats(-2.0, 2.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.0, 100.0) | st.just(np.inf)))),
+    st.floats(-1.0, 1.0) | st.just(np.nan), st.booleans())
+def test_numpy_clamp_equals_the_compiled_one_bit_for_bit(arrays, dt_s, rate_limited):
+    dim, rows, command, previous, rate = arrays
+    size = rows * dim
+    low, high = -np.ones(dim), np.full(dim, 2.0)
+    outputs = []
+    for implementation in (kernels, numerics):
+        out = np.empty(size)
+        changed = implementation.clamp(command[:size], low, high, rate, previous[:size], dt_s,
+                                       rate_limited, out)
+        outputs.append((out, changed))
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    assert outputs[0][1] == outputs[1][1]
+
+
+@pytest.mark.parametrize('implementation', [kernels, numerics], ids=['numba', 'numpy'])
+def test_both_kernels_refuse_wrong_lengths(implementation):
+    two, three = np.zeros(2), np.zeros(3)
+    with pytest.raises(ValueError, match='one entry per envelope dimension'):
+        implementation.clamp(three, two, two, two, three, 0.1, False, np.empty(3))
+    with pytest.raises(ValueError, match='one entry per action dimension'):
+        implementation.squash_to_command(three, True, two, two, np.empty(2))
+    with pytest.raises(ValueError, match='one entry per action dimension'):
+        implementation.prior_to_pre_squash(three, three, 0, two, two, two, two, True, 1e-6,
+                                           0.0, 1.0, np.empty(3), np.empty(3))
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 16).flatmap(lambda dim: hnp.arrays(
+    np.float64, dim, elements=st.floats(-30.0, 30.0) | st.just(np.nan) | st.just(np.inf))),
+    st.booleans())
+def test_numpy_squash_matches_the_compiled_one(pre_squash, tanh):
+    scale, offset = np.linspace(0.5, 2.0, pre_squash.size), np.linspace(-1.0, 1.0, pre_squash.size)
+    outputs = []
+    for implementation in (kernels, numerics):
+        out = np.empty(pre_squash.size)
+        finite = implementation.squash_to_command(pre_squash, tanh, scale, offset, out)
+        outputs.append((out, finite))
+    np.testing.assert_allclose(outputs[0][0], outputs[1][0], rtol=1e-13, atol=1e-15)  # tanh: ulps
+    assert outputs[0][1] == outputs[1][1] == bool(np.isfinite(pre_squash).all())
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 32).flatmap(lambda dim: st.tuples(
+    hnp.arrays(np.float64, dim, elements=st.floats(-50.0, 50.0) | st.just(np.nan)),
+    hnp.arrays(np.float64, dim, elements=st.floats(1e-9, 1e9)),
+    hnp.arrays(np.float64, dim, elements=st.floats(-5.0, 5.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.01, 5.0)))),
+    st.sampled_from(list(Space)), st.booleans(), st.floats(1e-4, 0.5))
+def test_numpy_prior_mapping_matches_the_compiled_one(arrays, space, tanh, eps):
+    mean, std, low, width = arrays
+    scale = ActionScale(low - width, low + 2.0 * width)
+    outputs = []
+    for implementation in (kernels, numerics):
+        mapped = np.empty(mean.size), np.empty(mean.size)
+        valid = implementation.prior_to_pre_squash(
+            mean, std, SPACE_CODES[space], low - 0.5 * width, low + width, scale.scale,
+            scale.offset, tanh, eps, np.exp(LOG_STD_MIN), np.exp(LOG_STD_MAX), *mapped)
+        outputs.append((valid, mapped))
+    assert outputs[0][0] == outputs[1][0]
+    if outputs[0][0]:
+        for compiled, plain in zip(outputs[0][1], outputs[1][1]):
+            np.testing.assert_allclose(compiled, plain, rtol=1e-12, atol=1e-15)
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 200).flatmap(lambda count: st.tuples(
+    hnp.arrays(np.float64, count, elements=st.floats(0.0, 20.0) | st.just(np.inf)
+               | st.just(-np.inf)),
+    hnp.arrays(np.intp, count, elements=st.integers(0, 7)))),
+    st.floats(0.0, 0.5), st.floats(1.0, 30.0), st.booleans())
+def test_numpy_scan_sectors_equal_the_compiled_ones(arrays, range_min, range_max, with_nan):
+    ranges, sectors = arrays
+    if with_nan:
+        ranges = ranges.copy()
+        ranges[len(ranges) // 2] = np.nan
+    outputs = []
+    for implementation in (kernels, numerics):
+        out = np.empty(8)
+        outputs.append((implementation.sector_features(ranges, sectors, range_min, range_max,
+                                                       5.0, out), out))
+    assert outputs[0][0] == outputs[1][0] == (not with_nan)
+    if not with_nan:
+        np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 12).flatmap(lambda dim: st.tuples(
+    hnp.arrays(np.float64, (64, dim), elements=st.floats(-5.0, 5.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(-10.0, 10.0)),
+    hnp.arrays(np.float64, dim, elements=st.floats(0.1, 3.0)))),
+    st.integers(1, 64))
+def test_numpy_knn_distance_matches_the_compiled_one(arrays, k):
+    points, obs, std = arrays
+    mean = np.zeros(points.shape[1])
+    compiled = kernels.knn_mean_distance(np.ascontiguousarray(points), obs, mean, std, k)
+    plain = numerics.knn_mean_distance(points, obs, mean, std, k)
+    assert plain == pytest.approx(compiled, rel=1e-9, abs=1e-12)

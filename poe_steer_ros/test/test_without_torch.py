@@ -13,11 +13,12 @@
 # limitations under the License.
 
 """
-torch is optional: the default actor runs from its ONNX file in processes where torch cannot load.
+torch and numba are optional: the default actor runs in processes where neither can load.
 
-Each process gets a path entry whose ``torch`` package raises ImportError, as on a robot that
-installed requirements-robot.txt only. ``poe-steer inspect`` and the steering node run there
-with their default settings (``device: auto``), and neither ends up with torch loaded.
+Each process gets a path entry whose ``torch`` and ``numba`` packages raise ImportError, as on a
+robot that installed requirements-robot.txt only. ``poe-steer inspect`` and the steering node
+run there with their default settings (``device: auto``, numpy's per-state kernels), and
+neither ends up with torch or numba loaded.
 """
 
 import math
@@ -37,23 +38,27 @@ from sensor_msgs.msg import LaserScan
 
 OPEN_SCAN_RAYS = 72
 """Rays of the open-space scan the shipped (seeing) actor gets: every one at range_max."""
-NO_TORCH_CHECK = ("import sys; assert 'torch' not in sys.modules, 'torch was imported'")
+NO_TORCH_CHECK = ("import sys; assert 'torch' not in sys.modules, 'torch was imported'; "
+                  "assert 'numba' not in sys.modules, 'numba was imported'")
 """Appended to each process's work: a failed import leaves no entry in sys.modules."""
 
 
 @pytest.fixture
 def without_torch(tmp_path: pathlib.Path) -> dict[str, str]:
-    """Return an environment whose Python finds a ``torch`` that refuses to import."""
-    package = tmp_path / 'blocked' / 'torch'
-    package.mkdir(parents=True)
-    (package / '__init__.py').write_text(
-        "raise ImportError('torch is not installed here (blocked by the test)')\n")
+    """Return an environment whose Python finds a ``torch`` and a ``numba`` that refuse."""
+    for name in ('torch', 'numba'):
+        package = tmp_path / 'blocked' / name
+        package.mkdir(parents=True)
+        (package / '__init__.py').write_text(
+            f"raise ImportError('{name} is not installed here (blocked by the test)')\n")
     environment = dict(os.environ)
+    environment.pop('POE_STEER_KERNELS', None)
     environment['PYTHONPATH'] = os.pathsep.join(
-        filter(None, [str(package.parent), environment.get('PYTHONPATH')]))
-    check = subprocess.run([sys.executable, '-c', 'import torch'], env=environment,
-                           capture_output=True, text=True, timeout=60)
-    assert check.returncode != 0 and 'blocked by the test' in check.stderr
+        filter(None, [str(tmp_path / 'blocked'), environment.get('PYTHONPATH')]))
+    for name in ('torch', 'numba'):
+        check = subprocess.run([sys.executable, '-c', f'import {name}'], env=environment,
+                               capture_output=True, text=True, timeout=60)
+        assert check.returncode != 0 and 'blocked by the test' in check.stderr
     return environment
 
 
@@ -130,3 +135,5 @@ def test_the_node_steers_with_the_default_actor_without_torch(without_torch, tmp
         rclpy.shutdown(context=context)
     assert process.returncode == 0, log.read_text()
     assert 'torch was imported' not in log.read_text()
+    assert 'numba was imported' not in log.read_text()
+    assert 'per-state kernels numpy (numba unavailable: ImportError' in log.read_text()

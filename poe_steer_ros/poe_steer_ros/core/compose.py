@@ -53,7 +53,7 @@ from typing import Any, ContextManager, Mapping, NamedTuple
 
 import numpy as np
 
-from poe_steer_ros.core import kernels
+from poe_steer_ros.core import numerics
 from poe_steer_ros.core.gaussian import (Array, array_namespace, check_gaussians, DiagGaussian,
                                          FullGaussian, sum_last)
 
@@ -232,8 +232,8 @@ class GaussianPair:
         xp = array_namespace(gap)
         with quiet_float_errors(xp):
             ratio = actor_var / (prior.std * prior.std)
-        self.precision_ratio: Array = xp.clip(ratio, None, kernels.RATIO_MAX)
-        """``r = lam_G / lam_A`` per dimension (at most ``kernels.RATIO_MAX``)."""
+        self.precision_ratio: Array = xp.clip(ratio, None, numerics.RATIO_MAX)
+        """``r = lam_G / lam_A`` per dimension (at most ``numerics.RATIO_MAX``)."""
         self.mean_gap: Array = gap
         """``mu_G - mu_A`` per dimension."""
         self.scaled_gap_sq: Array = gap * gap / actor_var
@@ -321,9 +321,9 @@ class GaussianPair:
         else:
             log_scale = xp.log1p(step)
         # log s - t q / s cancels to about (t q)**2 / 2 for small t q: a series there.
-        small = xp.abs(step) < kernels.SERIES_STEP
+        small = xp.abs(step) < numerics.SERIES_STEP
         series = step * 0.0
-        for coefficient in kernels.SERIES:
+        for coefficient in numerics.SERIES:
             series = series * step + coefficient
         volume = xp.where(small, series * step * step, log_scale - step / scale)
         return 0.5 * sum_last(volume + prior_weight * prior_weight * self.scaled_gap_sq)

@@ -33,14 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from poe_steer_ros.core import kernels
+from poe_steer_ros.core import numerics, per_state
 from poe_steer_ros.core.interfaces import ACTION_BOUND_MAX, OutputKind, Space
 
 Array = Any
 """A numpy array or a torch tensor; all arrays of one call come from the same library."""
 
-SPACE_CODES = {Space.PRE_SQUASH: kernels.PRE_SQUASH_SPACE, Space.ACTION: kernels.ACTION_SPACE,
-               Space.COMMAND: kernels.COMMAND_SPACE}
+SPACE_CODES = {Space.PRE_SQUASH: numerics.PRE_SQUASH_SPACE,
+               Space.ACTION: numerics.ACTION_SPACE, Space.COMMAND: numerics.COMMAND_SPACE}
 """The kernels' code of each space."""
 
 ATANH_CLIP_EPS = 0.05
@@ -278,15 +278,15 @@ def squash_to_command(pre_squash: np.ndarray, output_kind: OutputKind,
     """
     Return ``scale.to_command(squash(pre_squash, output_kind))`` for one numpy vector.
 
-    The per-tick path: one compiled call (``core.kernels``) instead of three array operations,
+    The per-tick path: one kernel call (``core.per_state``) instead of three array operations,
     plus whether ``pre_squash`` was finite (a non-finite one gives a non-finite command).
 
     :raises ValueError: if ``pre_squash`` does not have one entry per action dimension.
     """
     command = np.empty(scale.scale.size)
-    finite = kernels.squash_to_command(np.asarray(pre_squash, dtype=np.float64),
-                                       output_kind is OutputKind.TANH_GAUSSIAN, scale.scale,
-                                       scale.offset, command)
+    finite = per_state.KERNELS.squash_to_command(
+        np.asarray(pre_squash, dtype=np.float64), output_kind is OutputKind.TANH_GAUSSIAN,
+        scale.scale, scale.offset, command)
     return command, finite
 
 
@@ -302,7 +302,7 @@ def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: Outpu
     through ``atanh``; the std uses the delta method, i.e. the derivative of ``atanh`` at the
     clipped point: ``std_u = std_a / (1 - a**2)``. For Gaussian and deterministic actors the
     action mean is clipped to [-1, 1], the range their actions are clipped to anyway.
-    Compiled (``kernels.prior_to_pre_squash``): the Steerer maps one prior per tick.
+    One kernel call (``core.per_state``): the Steerer maps one prior per tick.
 
     :param gaussian: a diagonal numpy Gaussian, ``(d,)`` or ``(N, d)``, in any space
         (pre-squash ones are returned unchanged unless ``std_bounds`` clips them).
@@ -327,7 +327,7 @@ def to_pre_squash(gaussian: DiagGaussian, scale: ActionScale, output_kind: Outpu
     mapped = (np.empty(mean.shape), np.empty(mean.shape))
     flat = (mean, std, *mapped) if mean.ndim == 1 else (
         mean.reshape(-1), std.reshape(-1), *(array.reshape(-1) for array in mapped))
-    valid = kernels.prior_to_pre_squash(
+    valid = per_state.KERNELS.prior_to_pre_squash(
         flat[0], flat[1], SPACE_CODES[gaussian.space], *command_bounds, scale.scale,
         scale.offset, output_kind is OutputKind.TANH_GAUSSIAN, eps,
         *(std_bounds or (0.0, math.inf)), flat[2], flat[3])

@@ -13,20 +13,23 @@
 # limitations under the License.
 
 """
-Compiled single-state kernels: the per-tick path of ``Steerer.step``.
+Compiled single-state kernels: the per-tick path of ``Steerer.step``, where numba is installed.
 
 A control tick composes one state. Written with numpy array operations, composition, KL-budget
 selection and the envelope take about 30 calls on vectors of a few entries, and each call costs
 0.2 to 0.3 us of dispatch whatever the length: about 14 us per tick, and five times that when
-the budget binds. numba compiles the same formulas into one loop per call instead.
+the budget binds. numba compiles the same formulas into one loop per call instead; the scan
+binning and the support score get one loop each too.
 
 These kernels mirror, operation for operation, the array code that stays the reference and
 serves batches and torch: ``GaussianPair`` (ratio form, ``compose.py``), ``select_weight``'s
-safeguarded Newton (``selector.py``) and ``SafetyEnvelope.clamp`` (``safety.py``). Tests check
-kernel and reference against each other. The Python wrappers (``selector.fuse_state``,
-``gaussian.squash_to_command`` and ``gaussian.to_pre_squash``, ``SafetyEnvelope.clamp``) check
-the arguments and hand in float64 vectors; the kernels that take separately made vectors check
-their lengths too, so nothing is read out of bounds.
+safeguarded Newton (``selector.py``), and ``core.numerics`` (clamp, squash, prior mapping, scan
+sectors, kNN distance), which runs in their place without numba (``core.per_state``). Tests
+check kernel and reference against each other. The Python wrappers (``selector.fuse_state``,
+``gaussian.squash_to_command`` and ``gaussian.to_pre_squash``, ``SafetyEnvelope.clamp``,
+``ScanBinning.features``, ``SupportModel.distance``) check the arguments and hand in float64
+vectors; the kernels that take separately made vectors check their lengths too, so nothing is
+read out of bounds.
 
 The kernels are compiled for one signature when this module is first imported and cached next
 to it (numba's ``cache=True``; numba falls back to a per-user cache folder where that is
@@ -41,27 +44,11 @@ from typing import Any
 import numba
 from numba import types
 import numpy as np
+from poe_steer_ros.core import numerics
+from poe_steer_ros.core.numerics import (ADDITIVE, COMMAND_SPACE, EPS, FROZEN, KL, MIN_DT_S, POE,
+                                         PRE_SQUASH_SPACE, PRIOR_ONLY, RATIO_MAX, SERIES,
+                                         SERIES_STEP, SHORTEST)
 
-FROZEN, POE, KL, ADDITIVE, PRIOR_ONLY = range(5)
-"""Rule codes of the kernels, in the order of ``compose.Rule``."""
-PRE_SQUASH_SPACE, ACTION_SPACE, COMMAND_SPACE = range(3)
-"""Space codes of the kernels, in the order of ``interfaces.Space``."""
-
-_EPS = float(np.finfo(np.float64).eps)
-SERIES_STEP = 0.01
-"""Below this ``|t q|``, ``log(1 + x) - x / (1 + x)`` is summed as its series (no cancellation)."""
-SERIES = tuple((-1.0) ** k * (k - 1) / k for k in range(11, 1, -1))
-"""Its coefficients ``(-1)**k (k - 1) / k`` for ``x**k``, k = 11 down to 2 (Horner order)."""
-RATIO_MAX = 1e300
-"""
-Largest precision ratio ``lam_G / lam_A`` composed: tiny positive stds would overflow it to inf
-(and ``0 * inf`` to NaN); at 1e300 the prior already takes the effective weight 1.
-"""
-SHORTEST = 4.0 * _EPS
-"""The selector stops once its bracket is this narrow relative to its upper end."""
-MIN_DT_S = 1e-9
-"""Rate limits use at least this time step, so an infinite rate stays unlimited when time
-does not advance (``inf * 0`` would be NaN)."""
 _VECTOR = types.Array(types.float64, 1, 'A', readonly=True)
 """Any float64 vector, read-only or not, contiguous or strided."""
 _OUT = types.Array(types.float64, 1, 'C')
@@ -192,7 +179,7 @@ def _select_path(rule: int, actor_mean: np.ndarray, actor_std: np.ndarray,
         margin = _margin(rtol, weight, slope)
         if kl <= kl_budget and kl_budget - kl <= 2.0 * margin:
             break
-        target = min(kl_budget - margin, kl_budget * (1.0 - 2.0 * _EPS))
+        target = min(kl_budget - margin, kl_budget * (1.0 - 2.0 * EPS))
         newton = weight - (kl - target) / _positive(slope)
         weight = newton if newton > lower and newton < upper else 0.5 * (lower + upper)
     return lower, kl_lower, 1.0
@@ -225,31 +212,8 @@ def _valid(mean: np.ndarray, std: np.ndarray) -> bool:
     return True
 
 
-@numba.njit(**_JIT)
-def weight_cap(rule: int, max_weight: float, max_prior_weight: float) -> float:
-    """Return ``max_weight`` capped so that the weight itself stays within ``max_prior_weight``."""
-    if max_prior_weight >= 1.0 or rule == FROZEN or rule == PRIOR_ONLY:
-        return max_weight
-    cap = max_prior_weight / (1.0 - max_prior_weight) if rule == KL else max_prior_weight
-    return max_weight if max_weight < cap else cap
-
-
-@numba.njit(**_JIT)
-def prior_std_floor(rule: int, weight: float, max_prior_weight: float,
-                    actor_std: float) -> float:
-    """
-    Return the smallest prior std that keeps the effective weight ``w`` <= ``max_prior_weight``.
-
-    ``w = t r / (1 - t + t r)`` (poe) or ``t r / (1 + t r)`` (kl) grows with the precision
-    ratio ``r = lam_G / lam_A``, up to 1 for a prior std near 0 whatever ``t``; ``w <= m`` holds
-    while ``r <= m (1 - t) / (t (1 - m))`` (poe) or ``m / (t (1 - m))`` (kl). ``t`` must not
-    exceed ``weight_cap``. The bound is tightened by a few epsilons against rounding.
-    """
-    if max_prior_weight >= 1.0 or weight <= 0.0 or not (rule == POE or rule == KL):
-        return 0.0
-    odds = max_prior_weight / (1.0 - max_prior_weight)
-    ratio_max = odds * (1.0 - weight) / weight if rule == POE else odds / weight
-    return actor_std / math.sqrt(ratio_max * (1.0 - 8.0 * _EPS))
+weight_cap = numba.njit(**_JIT)(numerics.weight_cap)
+prior_std_floor = numba.njit(**_JIT)(numerics.prior_std_floor)
 
 
 @numba.njit(types.UniTuple(types.float64, 3)(types.int64, _VECTOR, _VECTOR, _VECTOR, _VECTOR,
@@ -411,3 +375,49 @@ def prior_to_pre_squash(mean: np.ndarray, std: np.ndarray, space: int, low: np.n
         mean_out[flat] = value
         std_out[flat] = np.minimum(np.maximum(spread, std_min), std_max)
     return True
+
+
+@numba.njit(types.boolean(_VECTOR, types.Array(types.intp, 1, 'A', readonly=True), types.float64,
+                          types.float64, types.float64, _OUT), **_JIT)
+def sector_features(ranges: np.ndarray, sectors: np.ndarray, range_min: float,
+                    range_max: float, cap: float, out: np.ndarray) -> bool:
+    """Fill ``out`` with each sector's nearest reading over ``cap``; False on a NaN reading."""
+    out[:] = cap
+    for index in range(ranges.shape[0]):
+        reading = ranges[index]
+        if reading != reading:
+            return False
+        if reading > range_max:
+            reading = cap
+        elif reading < range_min:
+            reading = 0.0
+        sector = sectors[index]
+        if reading < out[sector]:
+            out[sector] = reading
+    for sector in range(out.shape[0]):
+        out[sector] /= cap
+    return True
+
+
+@numba.njit(types.float64(types.Array(types.float64, 2, 'C', readonly=True), _VECTOR, _VECTOR,
+                          _VECTOR, types.int64), nogil=True, cache=True, fastmath=True)
+def knn_mean_distance(points: np.ndarray, obs: np.ndarray, mean: np.ndarray, std: np.ndarray,
+                      k: int) -> float:
+    """Mean distance from normalised ``obs`` to its ``k`` nearest rows of ``points``."""
+    query = (obs - mean) / std
+    best = np.full(k, np.inf)
+    for row in range(points.shape[0]):
+        total = 0.0
+        for col in range(points.shape[1]):  # no early exit: the sum vectorises (fastmath)
+            diff = points[row, col] - query[col]
+            total += diff * diff
+        if total < best[k - 1]:
+            slot = k - 1
+            while slot > 0 and best[slot - 1] > total:
+                best[slot] = best[slot - 1]
+                slot -= 1
+            best[slot] = total
+    result = 0.0
+    for slot in range(k):
+        result += math.sqrt(best[slot])
+    return result / k

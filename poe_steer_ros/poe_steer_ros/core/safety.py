@@ -31,7 +31,7 @@ import math
 from typing import Mapping, Sequence
 
 import numpy as np
-from poe_steer_ros.core import kernels
+from poe_steer_ros.core import per_state
 
 
 class Fallback(str, enum.Enum):
@@ -121,7 +121,7 @@ class SafetyEnvelope:
         :param previous: the last command sent (same shape), or None before the first (no rate
             limit then).
         :param dt_s: seconds since ``previous`` was sent; negative and NaN values count as zero
-            (``kernels.MIN_DT_S``: the command holds).
+            (``numerics.MIN_DT_S``: the command holds).
         :return: The command inside the envelope (a new array) and whether anything was changed.
         :raises ValueError: if ``command`` and ``previous`` do not end in one entry per
             dimension.
@@ -135,8 +135,9 @@ class SafetyEnvelope:
         clamped = np.empty(command.shape)
         flat = (command, previous, clamped) if command.ndim == 1 else (
             command.reshape(-1), previous.reshape(-1), clamped.reshape(-1))
-        changed = kernels.clamp(flat[0], self.command_low, self.command_high,
-                                self.max_rate_per_s, flat[1], dt_s, rate_limited, flat[2])
+        changed = per_state.KERNELS.clamp(flat[0], self.command_low, self.command_high,
+                                          self.max_rate_per_s, flat[1], dt_s, rate_limited,
+                                          flat[2])
         return clamped, changed
 
 

@@ -24,8 +24,8 @@ both go through ``ScanBinning``, so training and deployment compute the same num
 
 Readings follow REP 117: a range above ``range_max`` (or ``+inf``, no return) counts as the
 cap, one below ``range_min`` (or ``-inf``, too close) as 0. A NaN reading is an error of the
-sensor: the whole scan is refused rather than guessed. One compiled loop (numba, cached like
-``core.kernels``) does the per-scan work: a control tick pays a few microseconds for it.
+sensor: the whole scan is refused rather than guessed. One kernel (``core.per_state``: a compiled
+loop where numba is installed) does the per-scan work: a control tick pays a few microseconds.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numba
 import numpy as np
+from poe_steer_ros.core import per_state
 
 SCAN_PREFIX = 'scan.'
 
@@ -59,27 +59,6 @@ class ScanGeometry:
     def angles(self) -> np.ndarray:
         """Return the ray bearings (rad, body frame)."""
         return self.angle_min + self.increment * np.arange(self.count)
-
-
-@numba.njit(nogil=True, cache=True)
-def _sector_features(ranges: np.ndarray, sectors: np.ndarray, range_min: float,
-                     range_max: float, cap: float, out: np.ndarray) -> bool:
-    """Fill ``out`` with each sector's nearest reading over ``cap``; False on a NaN reading."""
-    out[:] = cap
-    for index in range(ranges.shape[0]):
-        reading = float(ranges[index])
-        if reading != reading:
-            return False
-        if reading > range_max:
-            reading = cap
-        elif reading < range_min:
-            reading = 0.0
-        sector = sectors[index]
-        if reading < out[sector]:
-            out[sector] = reading
-    for sector in range(out.shape[0]):
-        out[sector] /= cap
-    return True
 
 
 class ScanBinning:
@@ -137,13 +116,13 @@ class ScanBinning:
         :raises ScanError: for a NaN reading, a size that differs from the geometry's, or a
             sector that no ray covers.
         """
-        values = np.asarray(ranges)
+        values = np.asarray(ranges, dtype=np.float64)
         if values.shape != (geometry.count,):
             raise ScanError(f'scan has {values.size} ranges, its angles give {geometry.count}')
         self._prepare(geometry)
         features = np.empty(self.bins)
-        if not _sector_features(values, self._sectors, float(range_min), float(range_max),
-                                self.range_cap_m, features):
+        if not per_state.KERNELS.sector_features(values, self._sectors, float(range_min),
+                                                 float(range_max), self.range_cap_m, features):
             raise ScanError(f'scan has {int(np.isnan(values).sum())} NaN ranges')
         return features
 

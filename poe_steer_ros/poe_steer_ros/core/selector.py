@@ -30,7 +30,7 @@ stds. The additive rule's KL is ``0.5 t**2 sum(z**2)``, solved in closed form.
 
 ``max_prior_weight`` (the envelope's ``alpha_max``) bounds the effective prior weight ``w`` of
 every dimension, not only the weight: ``w`` approaches 1 as the prior's std goes to 0 whatever
-alpha, so the prior's std is raised to ``kernels.prior_std_floor`` first.
+alpha, so the prior's std is raised to ``numerics.prior_std_floor`` first.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from typing import Any, Callable, cast
 
 import numpy as np
 
-from poe_steer_ros.core import kernels
+from poe_steer_ros.core import numerics, per_state
 from poe_steer_ros.core.compose import (checked_weight, Composition, GaussianPair,
                                         quiet_float_errors, Rule, RULE_TRAITS, Weight,
                                         WEIGHTED_RULES)
@@ -107,15 +107,20 @@ def select_weight(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
 
 def _select_state(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
                   rtol: float, max_iter: int) -> Selection:
-    """Select for one state: numpy through the compiled kernel, torch as a batch of one."""
+    """Select for one state: numpy through the compiled kernel, else as a batch of one."""
     actor, prior = pair.actor, pair.prior
-    if type(pair.mean_gap) is np.ndarray:
+    if per_state.COMPILED and type(pair.mean_gap) is np.ndarray:
         return _run_kernel(rule, actor, prior, max_weight, kl_budget, rtol, max_iter)[1]
-    batch = GaussianPair(*(DiagGaussian(gaussian.mean[None], gaussian.std[None], gaussian.space)
-                           for gaussian in (actor, prior)))
-    selection = select_weight(rule, batch, kl_budget, max_weight, rtol=rtol, max_iter=max_iter)
+    selection = select_weight(rule, _batch_of_one(actor, prior), kl_budget, max_weight,
+                              rtol=rtol, max_iter=max_iter)
     return Selection(float(selection.weight[0]), float(selection.kl[0]),
                      bool(cast(Array, selection.binding)[0]))
+
+
+def _batch_of_one(actor: DiagGaussian, prior: DiagGaussian) -> GaussianPair:
+    """Return the pair of one state as a batch of one, for the array code."""
+    return GaussianPair(*(DiagGaussian(gaussian.mean[None], gaussian.std[None], gaussian.space)
+                          for gaussian in (actor, prior)))
 
 
 def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
@@ -130,7 +135,7 @@ def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight
     """
     size = actor.mean.size
     composed_mean, composed_std, prior_weight = np.empty(size), np.empty(size), np.empty(size)
-    weight, kl, binding = kernels.fuse_state(
+    weight, kl, binding = per_state.KERNELS.fuse_state(
         _RULE_CODES[rule], np.asarray(actor.mean, dtype=np.float64),
         np.asarray(actor.std, dtype=np.float64), np.asarray(prior.mean, dtype=np.float64),
         np.asarray(prior.std, dtype=np.float64), float(max_weight), float(kl_budget), rtol,
@@ -139,6 +144,20 @@ def _run_kernel(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight
         check_gaussians(actor, prior)
     return (Composition(DiagGaussian(composed_mean, composed_std, actor.space), prior_weight),
             Selection(weight, kl, binding > 0.0))
+
+
+def _fuse_as_batch(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight: float,
+                   kl_budget: float, max_prior_weight: float) -> tuple[Composition, Selection]:
+    """``fuse_state`` without numba: ``fuse`` on a batch of one state, unpacked."""
+    check_gaussians(actor, prior)
+    with quiet_float_errors(np):
+        composition, selection = fuse(rule, _batch_of_one(actor, prior), max_weight, kl_budget,
+                                      max_prior_weight=max_prior_weight)
+    composed = composition.gaussian
+    return (Composition(DiagGaussian(composed.mean[0], composed.std[0], actor.space),
+                        composition.prior_weight[0]),
+            Selection(float(np.ravel(selection.weight)[0]), float(np.ravel(selection.kl)[0]),
+                      bool(np.ravel(selection.binding)[0])))
 
 
 def _select_additive(pair: GaussianPair, kl_budget: float, max_weight: float,
@@ -183,7 +202,7 @@ def _start(where: Callable[..., Any], rule: Rule, pair: GaussianPair, target: fl
 
 def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: float,
                   rtol: float, max_iter: int) -> Selection:
-    """Run the safeguarded Newton of ``kernels`` vectorised over states, with masks."""
+    """Run the safeguarded Newton of the compiled kernel vectorised over states, with masks."""
     xp = array_namespace(pair.mean_gap)
     where = xp.where
     kl_max = pair.kl_to_actor(rule, max_weight)
@@ -207,7 +226,7 @@ def _select_batch(rule: Rule, pair: GaussianPair, kl_budget: float, max_weight: 
         lower = where(below, weight, lower)
         kl_lower = where(below, kl, kl_lower)
         upper = where(above, weight, upper)
-        done = done | ~(below | above) | (upper - lower <= kernels.SHORTEST * upper)
+        done = done | ~(below | above) | (upper - lower <= numerics.SHORTEST * upper)
         slope = pair.kl_slope(rule, weight)
         margin = 0.5 * rtol * weight * slope
         margin = where((margin >= 0.0) & (margin < math.inf), margin, zeros)
@@ -231,10 +250,10 @@ def _check_prior_weight(rule: Rule, max_prior_weight: float) -> None:
 
 def _bounded(rule: Rule, pair: GaussianPair, max_weight: float,
              max_prior_weight: float) -> tuple[GaussianPair, float]:
-    """Return the pair with the prior's std floored and the weight capped (``kernels``)."""
+    """Return the pair with the prior's std floored and the weight capped (``numerics``)."""
     code = _RULE_CODES[rule]
-    max_weight = kernels.weight_cap(code, max_weight, max_prior_weight)
-    floor = kernels.prior_std_floor(code, max_weight, max_prior_weight, 1.0)
+    max_weight = numerics.weight_cap(code, max_weight, max_prior_weight)
+    floor = numerics.prior_std_floor(code, max_weight, max_prior_weight, 1.0)
     if floor <= 0.0:
         return pair, max_weight
     xp = array_namespace(pair.mean_gap)
@@ -283,7 +302,8 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
 
     The per-tick path: one numpy state ``(d,)`` goes through the compiled kernel
     (``core.kernels``) instead of about 30 array operations; the result agrees with ``fuse`` to
-    rounding. Same arguments and errors as ``fuse``.
+    rounding. Without numba (``core.per_state``) it is ``fuse`` on a batch of one. Same
+    arguments and errors as ``fuse``.
 
     :raises ValueError: if the Gaussians are not one numpy state each in one space, or for a
         weight, budget or bound outside its range.
@@ -305,6 +325,8 @@ def fuse_state(rule: Rule, actor: DiagGaussian, prior: DiagGaussian, max_weight:
         _check_prior_weight(rule, max_prior_weight)
         checked_weight(rule, max_weight)
         _check(rule, kl_budget, max_weight)
+    if not per_state.COMPILED:
+        return _fuse_as_batch(rule, actor, prior, max_weight, kl_budget, max_prior_weight)
     return _run_kernel(rule, actor, prior, max_weight if weighted else 0.0,
                        kl_budget if weighted and kl_budget > 0.0 else -1.0, RTOL, MAX_ITER,
                        max_prior_weight)

@@ -22,7 +22,8 @@ training observations, normalised per field with the training mean and std, and 
 distance. At run time:
 
 * ``distance``: mean Euclidean distance, in normalised units, from the observation to its ``k``
-  nearest stored observations (brute force: a compiled loop over at most a few thousand rows).
+  nearest stored observations (brute force over at most a few thousand rows; a compiled loop
+  where numba is installed, ``core.per_state``).
 * ``ratio = distance / reference``, where ``reference`` is the ``quantile`` (0.99) of the same
   distance for held-out training observations: ``ratio <= 1`` is as close as 99 % of the
   training data itself (on support).
@@ -44,8 +45,8 @@ import io
 import math
 import pathlib
 
-import numba
 import numpy as np
+from poe_steer_ros.core import per_state
 
 SUPPORT_KIND = 'knn'
 SUPPORT_SUFFIX = '.support.npz'
@@ -58,30 +59,6 @@ DEFAULT_MAX_SCALE = 20.0
 
 class SupportError(ValueError):
     """A support model that cannot be built or used."""
-
-
-@numba.njit(nogil=True, cache=True, fastmath=True)
-def _knn_mean_distance(points: np.ndarray, obs: np.ndarray, mean: np.ndarray,
-                       std: np.ndarray, k: int) -> float:
-    """Mean distance from normalised ``obs`` to its ``k`` nearest rows of ``points``."""
-    query = (obs - mean) / std
-    best = np.full(k, np.inf)
-    for row in range(points.shape[0]):
-        point = points[row]
-        total = 0.0
-        for col in range(points.shape[1]):  # no early exit: the sum vectorises (fastmath)
-            diff = point[col] - query[col]
-            total += diff * diff
-        if total < best[k - 1]:
-            slot = k - 1
-            while slot > 0 and best[slot - 1] > total:
-                best[slot] = best[slot - 1]
-                slot -= 1
-            best[slot] = total
-    result = 0.0
-    for slot in range(k):
-        result += math.sqrt(best[slot])
-    return result / k
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,8 +134,8 @@ class SupportModel:
 
     def distance(self, obs: np.ndarray) -> float:
         """Return the mean normalised distance from a raw observation to its k nearest."""
-        return float(_knn_mean_distance(self.points, np.asarray(obs, dtype=np.float64),
-                                        self.mean, self.std, self.k))
+        return float(per_state.KERNELS.knn_mean_distance(
+            self.points, np.asarray(obs, dtype=np.float64), self.mean, self.std, self.k))
 
     def score(self, obs: np.ndarray, gain: float,
               max_scale: float = DEFAULT_MAX_SCALE) -> SupportScore:

@@ -46,6 +46,7 @@ from geometry_msgs.msg import PoseStamped
 from nav_msgs.msg import Path as PlannerPath
 import numpy as np
 from poe_steer_msgs.msg import GoalPrior, SteeringStatus
+from poe_steer_ros.core import per_state
 from poe_steer_ros.core.actor import FrozenActor, load_actor
 from poe_steer_ros.core.priors import goal_problem, LearnedPrior
 from poe_steer_ros.core.safety import check_limit_names, SafetyEnvelope, StateFreshness
@@ -247,7 +248,8 @@ class SteeringLogic(_NodeApi):
             f'{1e3 * warmup.median_s if warmup else float("nan"):.3f} ms; '
             f'{self._values["control.rate_hz"]:g} Hz, rule {self._steerer.config.rule.value}; '
             f'inputs {[STATE_INPUT, *self._inputs.names]}; support model '
-            f'{"none (std as the actor gives it)" if self._support is None else "loaded"}')
+            f'{"none (std as the actor gives it)" if self._support is None else "loaded"}; '
+            f'per-state kernels {per_state.describe()}')
 
     @property
     def _steerer(self) -> Steerer:
@@ -739,6 +741,7 @@ class SteeringLogic(_NodeApi):
             'actor_format': self._actor.manifest.format.value,
             'actor_sha256': self._actor.sha256,
             'bundle_sha256': self._actor.manifest.bundle_sha256,
+            'kernels': per_state.BACKEND,
             **_percentiles_ms('actor_latency', self._actor_latencies),
             **_percentiles_ms('tick_work', self._tick_work),
             'loop_rate_hz': f'{rate_hz:.1f}',
