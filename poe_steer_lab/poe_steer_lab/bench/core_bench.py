@@ -29,15 +29,19 @@ from __future__ import annotations
 
 import math
 import pathlib
+import subprocess
+import sys
 import time
 from typing import Any, Callable
 
 import numpy as np
 from poe_steer_lab.bench.machine import machine_footer
+from poe_steer_lab.ros.processes import exported
 from poe_steer_ros.core.compose import GaussianPair, Rule
 from poe_steer_ros.core.gaussian import (ActionScale, array_namespace, DiagGaussian, squash,
                                          squash_to_command, sum_last)
 from poe_steer_ros.core.interfaces import BASE_V, BASE_W, BASE_X, BASE_Y, BASE_YAW, OutputKind
+from poe_steer_ros.core.per_state import BACKEND, KERNELS_VARIABLE
 from poe_steer_ros.core.safety import SafetyEnvelope
 from poe_steer_ros.core.selector import fuse, fuse_state
 from poe_steer_ros.core.steerer import Steerer, SteeringConfig
@@ -173,6 +177,16 @@ def _steerer_step_us(calls: int) -> float:
     return float(np.median(times)) * 1e6
 
 
+def _steerer_step_us_without_numba(calls: int) -> float:
+    """Return ``_steerer_step_us`` in a process that runs numpy's kernels, as without numba."""
+    script = ('from poe_steer_lab.bench.core_bench import _steerer_step_us; '
+              f'print(_steerer_step_us({calls}))')
+    with exported({KERNELS_VARIABLE: 'numpy'}):
+        result = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                                check=True, timeout=600)
+    return float(result.stdout.split()[-1])
+
+
 def _plot(rows: list[tuple[Any, ...]], path: pathlib.Path) -> None:
     import matplotlib
     matplotlib.use('Agg')
@@ -209,6 +223,7 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
                     median, p99, bound = _measure(dim, backend, batch, mode, calls)
                     rows.append((dim, backend, batch, mode, median, p99, bound))
     step_us = _steerer_step_us(calls_single)
+    numpy_step_us = _steerer_step_us_without_numba(calls_single)
     vector = np.linspace(1.0, 2.0, 12)
     ufunc_us = float(np.median(_time_calls(lambda index: vector * vector, calls_single))) * 1e6
     per_state = [row[4] for row in rows if row[1] == PER_STATE]
@@ -242,8 +257,11 @@ def run(quick: bool = False, out_dir: pathlib.Path | None = None) -> str:
         f'take {min(arrays):.1f} to {max(arrays):.1f} us with the selector off or not binding: '
         f'about 30 calls on short vectors, each costing about one 12-vector product '
         f'({ufunc_us:.2f} us here) whatever d, which is why the per-tick path is compiled '
-        f'(numba, `core/kernels.py`). For reference, a whole `Steerer.step` (linear numpy '
-        f'actor, pose prior, telemetry) takes {step_us:.1f} us.',
+        f'(numba, `core/kernels.py`) where numba is installed. For reference, a whole '
+        f'`Steerer.step` (linear numpy actor, pose prior, telemetry) takes {step_us:.1f} us with '
+        f'the `{BACKEND}` kernels of this process, and {numpy_step_us:.1f} us with '
+        f"numpy's, as on a robot without the optional numba (`{KERNELS_VARIABLE}=numpy`, "
+        '`core/per_state.py`).',
     ]
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
