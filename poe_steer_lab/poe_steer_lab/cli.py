@@ -189,7 +189,7 @@ def _eval(args: argparse.Namespace) -> int:
 _OGBENCH_DEFAULTS: dict[str, Any] = {
     'out': pathlib.Path('docs'), 'cache': pathlib.Path('out/ogbench'),
     'maze': ['medium', 'large'],
-    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 8, 'max_steps': 1000,
+    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 16, 'max_steps': 1000,
     'workers': 2}
 """Defaults of ``ogbench``'s options, relative to the repository root."""
 
@@ -213,7 +213,7 @@ def _add_ogbench(subparsers: Any) -> None:
     parser.add_argument('--dataset-episodes', type=_workers,
                         help='training episodes per dataset (default: 1000, as OGBench)')
     parser.add_argument('--episodes', type=_workers,
-                        help='paired episodes per cell (default: 8)')
+                        help='paired episodes per cell (default: 16)')
     parser.add_argument('--max-steps', type=_workers,
                         help='steps before an episode counts as failed (default: 1000, as '
                              'OGBench)')

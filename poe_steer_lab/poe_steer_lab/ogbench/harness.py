@@ -58,7 +58,7 @@ class RunSettings:
     goals: tuple[int, ...] = (1, 2, 3, 4, 5)
     dataset_episodes: int = OGBENCH_EPISODES
     seeds: tuple[int, ...] = (0,)
-    episodes_per_seed: int = 8
+    episodes_per_seed: int = 16
     max_steps: int = OGBENCH_EVAL_STEPS
     workers: int = 2
     quick: bool = False
@@ -154,25 +154,37 @@ def run_maze(maze: str, settings: RunSettings, out_dir: pathlib.Path, cache: pat
 
 
 def _intervals(results: Results) -> str:
-    """Return how wide the 95 % intervals are next to the effects they decide."""
-    comparisons = [results.compare(cell, rule) for cell in results.grid_cells()
+    """Return how wide the 95 % intervals are next to the effects they decide, and which not."""
+    comparisons = [(cell, rule, results.compare(cell, rule)) for cell in results.grid_cells()
                    for rule in results.steered_grid_rules()]
-    widths = np.array([item.high - item.low for item in comparisons])
-    effects = np.abs([item.mean_difference for item in comparisons])
-    decided = [item for item in comparisons if item.verdict is not Verdict.FROZEN]
+    widths = np.array([item.high - item.low for _, _, item in comparisons])
+    effects = np.abs([item.mean_difference for _, _, item in comparisons])
+    decided = [(cell, rule, item) for cell, rule, item in comparisons
+               if item.verdict is not Verdict.FROZEN]
+    imprecise = [(cell, rule, item) for cell, rule, item in decided
+                 if item.high - item.low >= abs(item.mean_difference)]
     config = results.config
     large = effects >= 100.0
+    listed = '; '.join(
+        f'{cell.actor}, {cell.prior.label if cell.prior else "no prior"}, goal '
+        f'{cell.shift_m:g}, {rule.label}: {item.mean_difference:+.0f} '
+        f'[{item.low:+.0f}, {item.high:+.0f}]' for cell, rule, item in imprecise)
     return (
         '## Episodes and interval widths\n\n'
         f'{config.episodes_per_cell} paired episodes per cell ({len(config.seeds)} seed(s) x '
         f'{config.episodes_per_seed}). Over the {len(comparisons)} grid comparisons (rule - '
         f'frozen), the 95 % interval is {np.median(widths):.0f} steps wide at the median '
         f'(largest {widths.max():.0f}); {len(decided)} are HELP or HURT, with a median effect '
-        f'of {np.median([abs(item.mean_difference) for item in decided]) if decided else 0:.0f} '
+        f'of {np.median([abs(item[2].mean_difference) for item in decided] or [0]):.0f} '
         f'steps. Of the {int(large.sum())} comparisons whose mean effect is at least 100 steps, '
         f'{int(np.sum(widths[large] < effects[large]))} have an interval narrower than the '
         'effect, so those effects are resolved; smaller effects are reported as ties '
-        '(FROZEN) unless their interval excludes 0.')
+        '(FROZEN) unless their interval excludes 0. '
+        f'Of the {len(decided)} HELP or HURT verdicts, {len(decided) - len(imprecise)} have an '
+        'interval narrower than the effect; '
+        + (f'the other {len(imprecise)} exclude 0 but are imprecise in size (actor, prior, '
+           f'goal, rule: effect [95 % interval], steps): {listed}.' if imprecise else
+           'none is imprecise in size.'))
 
 
 def _demote(section: str) -> str:
