@@ -19,8 +19,9 @@ The per-state kernels' constants and their numpy implementations, without numba.
 core shares with it (rule and space codes, series coefficients, limits, the two scalar bounds of
 the effective prior weight) and the same kernels written as numpy array operations, with the
 same arguments, results and errors. ``core.per_state`` runs the compiled kernels where numba is
-installed and these otherwise: numba costs about 210 MB on a robot and about 1 s at every start
-(its import and the loading of the cached kernels), these about 10 to 60 us more per tick.
+installed and these otherwise: numba costs about 210 MB on a robot and about 0.75 s at every start
+(its import and the loading of the cached kernels), these a few hundred microseconds more per
+tick (docs/benchmarks.md).
 Tests check both against each other.
 
 Composition and selection of one state (``kernels.fuse_state``) have no copy here: without numba

@@ -15,9 +15,10 @@
 """
 Which kernels run the per-tick work: numba's compiled ones, or their numpy versions.
 
-numba is optional. Installed, it makes a tick about 10 to 60 us shorter (``core.kernels``), and
-costs about 210 MB (with llvmlite) and about 1 s at every start (its import and the loading of
-the cached kernels). Without it the same results come from ``core.numerics`` and the array code.
+numba is optional. Installed, it makes a tick a few hundred microseconds shorter (a
+``Steerer.step`` about 50 us instead of about 300 us, docs/benchmarks.md), and costs about 210 MB
+(with llvmlite) and about 0.75 s at every start (its import and the loading of the cached
+kernels). Without it the same results come from ``core.numerics`` and the array code.
 The environment variable ``POE_STEER_KERNELS`` chooses, once per process: ``auto`` (default:
 numba where it imports), ``numba`` (refuse to start without it) or ``numpy``.
 """
