@@ -19,7 +19,7 @@ import pathlib
 import subprocess
 import sys
 
-from poe_steer_lab.bench.startup_bench import hidden, LAB_ONLY, ROBOT_ROW, run
+from poe_steer_lab.bench.startup_bench import hidden, LAB_ONLY, ROBOT_NUMBA_ROW, ROBOT_ROW, run
 import pytest
 
 pytestmark = pytest.mark.ros
@@ -34,10 +34,12 @@ def test_hidden_packages_do_not_import_in_started_processes():
     assert subprocess.run([sys.executable, '-c', 'import numpy'], timeout=60).returncode == 0
 
 
-def test_quick_run_reports_both_rows_and_the_install_size():
+def test_quick_run_reports_every_row_and_the_install_size():
     report = run(quick=True, requirements=ROOT / 'requirements-robot.txt')
     rows = [line for line in report.splitlines() if line.startswith(('| this venv', '| robot'))]
-    assert [row.split('|')[1].strip() for row in rows] == ['this venv', ROBOT_ROW]
+    labels = [row.split('|')[1].strip() for row in rows]
+    assert labels == ['this venv', ROBOT_ROW, ROBOT_NUMBA_ROW]
     for row in rows:
         assert float(row.split('|')[2]) > 0.0, row
     assert 'install size of `requirements-robot.txt`' in report and 'onnxruntime' in report
+    assert 'the optional numba adds' in report and 'llvmlite' in report
