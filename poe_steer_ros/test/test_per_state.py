@@ -15,8 +15,6 @@
 """numba is optional: the per-state kernels fall back to numpy, or refuse, as the variable says."""
 
 import importlib.util
-import os
-import pathlib
 import subprocess
 import sys
 
@@ -29,17 +27,11 @@ REPORT = ('import sys; from poe_steer_ros.core import per_state; '
           'print(per_state.BACKEND, "numba" in sys.modules)')
 
 
-def _run(choice: str | None, hide_numba: bool, tmp_path: pathlib.Path):
+def _run(choice: str | None, hide_numba: bool, without_packages):
     """Report the backend a fresh interpreter picks, with numba hidden as on a lean robot."""
-    env = dict(os.environ)
-    env.pop(per_state.KERNELS_VARIABLE, None)
+    env = without_packages(*(['numba'] if hide_numba else []))
     if choice is not None:
         env[per_state.KERNELS_VARIABLE] = choice
-    if hide_numba:
-        (tmp_path / 'numba').mkdir()
-        (tmp_path / 'numba' / '__init__.py').write_text(
-            "raise ImportError('numba is not installed here')\n")
-        env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(tmp_path), env.get('PYTHONPATH')]))
     return subprocess.run([sys.executable, '-c', REPORT], env=env, capture_output=True,
                           text=True, timeout=120)
 
@@ -51,20 +43,20 @@ def _run(choice: str | None, hide_numba: bool, tmp_path: pathlib.Path):
     pytest.param('numba', False, 'numba True', marks=NEEDS_NUMBA),
 ])
 def test_the_kernels_follow_the_variable_and_what_is_installed(choice, hide_numba, expected,
-                                                               tmp_path):
-    result = _run(choice, hide_numba, tmp_path)
+                                                               without_packages):
+    result = _run(choice, hide_numba, without_packages)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == expected.split()
 
 
-def test_a_required_numba_that_is_missing_is_named(tmp_path):
-    result = _run('numba', True, tmp_path)
+def test_a_required_numba_that_is_missing_is_named(without_packages):
+    result = _run('numba', True, without_packages)
     assert result.returncode != 0
     assert 'POE_STEER_KERNELS=numba, but the compiled kernels cannot be loaded' in result.stderr
     assert 'numba is not installed here' in result.stderr
 
 
-def test_an_unknown_choice_is_refused(tmp_path):
-    result = _run('fast', False, tmp_path)
+def test_an_unknown_choice_is_refused(without_packages):
+    result = _run('fast', False, without_packages)
     assert result.returncode != 0
     assert 'POE_STEER_KERNELS must be one of auto, numba, numpy' in result.stderr

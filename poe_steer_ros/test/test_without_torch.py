@@ -22,7 +22,6 @@ neither ends up with torch or numba loaded.
 """
 
 import math
-import os
 import pathlib
 import subprocess
 import sys
@@ -44,17 +43,9 @@ NO_TORCH_CHECK = ("import sys; assert 'torch' not in sys.modules, 'torch was imp
 
 
 @pytest.fixture
-def without_torch(tmp_path: pathlib.Path) -> dict[str, str]:
+def without_torch(without_packages) -> dict[str, str]:
     """Return an environment whose Python finds a ``torch`` and a ``numba`` that refuse."""
-    for name in ('torch', 'numba'):
-        package = tmp_path / 'blocked' / name
-        package.mkdir(parents=True)
-        (package / '__init__.py').write_text(
-            f"raise ImportError('{name} is not installed here (blocked by the test)')\n")
-    environment = dict(os.environ)
-    environment.pop('POE_STEER_KERNELS', None)
-    environment['PYTHONPATH'] = os.pathsep.join(
-        filter(None, [str(tmp_path / 'blocked'), environment.get('PYTHONPATH')]))
+    environment = without_packages('torch', 'numba')
     for name in ('torch', 'numba'):
         check = subprocess.run([sys.executable, '-c', f'import {name}'], env=environment,
                                capture_output=True, text=True, timeout=60)
