@@ -33,6 +33,8 @@ from poe_steer_ros.subcommands import command_parser, run_command
 EXIT_OK = 0
 EXIT_BROKEN = 1
 """``reliability``: a guarantee of the steering node did not hold."""
+EXIT_USAGE = 2
+"""Options that parse but do not fit together (argparse's own code for bad options)."""
 
 
 def _add_demo(subparsers: Any) -> None:
@@ -189,8 +191,8 @@ def _eval(args: argparse.Namespace) -> int:
 _OGBENCH_DEFAULTS: dict[str, Any] = {
     'out': pathlib.Path('docs'), 'cache': pathlib.Path('out/ogbench'),
     'maze': ['medium', 'large'],
-    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 16, 'max_steps': 1000,
-    'workers': 2}
+    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 16, 'max_episodes': 128,
+    'max_steps': 1000, 'workers': 2}
 """Defaults of ``ogbench``'s options, relative to the repository root."""
 
 
@@ -213,7 +215,10 @@ def _add_ogbench(subparsers: Any) -> None:
     parser.add_argument('--dataset-episodes', type=_workers,
                         help='training episodes per dataset (default: 1000, as OGBench)')
     parser.add_argument('--episodes', type=_workers,
-                        help='paired episodes per cell (default: 16)')
+                        help='paired episodes every cell plays (default: 16)')
+    parser.add_argument('--max-episodes', type=_workers,
+                        help='episodes a grid cell may play in all while a HELP/HURT interval '
+                             'is wider than its effect (default: 128)')
     parser.add_argument('--max-steps', type=_workers,
                         help='steps before an episode counts as failed (default: 1000, as '
                              'OGBench)')
@@ -225,11 +230,15 @@ def _add_ogbench(subparsers: Any) -> None:
 
 def _ogbench(args: argparse.Namespace) -> int:
     from poe_steer_lab.ogbench.harness import run_ogbench, RunSettings  # torch: import on use
-    settings = RunSettings(mazes=tuple(args.maze), goals=tuple(sorted(set(args.goals))),
-                           dataset_episodes=args.dataset_episodes,
-                           episodes_per_seed=args.episodes, max_steps=args.max_steps,
-                           workers=args.workers,
-                           quick=args.quick)
+    try:
+        settings = RunSettings(mazes=tuple(args.maze), goals=tuple(sorted(set(args.goals))),
+                               dataset_episodes=args.dataset_episodes,
+                               episodes_per_seed=args.episodes, max_episodes=args.max_episodes,
+                               max_steps=args.max_steps, workers=args.workers,
+                               quick=args.quick)
+    except ValueError as error:
+        print(f'ogbench: {error}', file=sys.stderr)
+        return EXIT_USAGE
     words = ['python -m poe_steer_lab.cli ogbench', *(['--quick'] if args.quick else [])]
     for name, default in _OGBENCH_DEFAULTS.items():
         value = getattr(args, name)

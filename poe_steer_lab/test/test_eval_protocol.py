@@ -18,11 +18,13 @@ import dataclasses
 
 from actor_fixtures import export_linear_base_actor
 import numpy as np
+from poe_steer_lab.eval.analysis import Results
 from poe_steer_lab.eval.priors import (build_prior, Flavour, ORACLE, OraclePrior, PriorKind,
                                        PriorSettings, PriorSpec)
 from poe_steer_lab.eval.protocol import (Cell, EvalConfig, FROZEN, plan_episodes,
-                                         plan_runs, PRIOR_ONLY, RuleFamily, RuleSpec, RunKey,
-                                         sample_shifted_goal, shift_distance, steered_policy)
+                                         plan_runs, PRIOR_ONLY, RuleFamily, RuleSpec,
+                                         run_protocol, RunKey, sample_shifted_goal,
+                                         shift_distance, steered_policy)
 from poe_steer_lab.offline.rollout import run_episode
 from poe_steer_ros.core.actor import load_actor
 from poe_steer_ros.core.compose import Rule
@@ -125,6 +127,26 @@ def test_plan_runs_shares_frozen_runs_across_priors_and_covers_every_block():
         assert RunKey.of('a', honest, 0.0, rule) in runs
     for rule in config.sweep_rules():
         assert RunKey.of('a', ORACLE, 1.0, rule) in runs
+
+
+def test_extra_seeds_play_only_the_new_episodes_of_their_cell(tmp_path):
+    manifests = {'base': export_linear_base_actor(tmp_path / 'actor')}
+    config = EvalConfig(seeds=(0,), episodes_per_seed=2, max_episode_s=1.0, alphas=(0.5,),
+                        kl_budgets=(0.2,), noise_scales=(1.0,), grid_noise=1.0,
+                        grid_shifts_m=(0.0,), shifts_m=(0.0,), workers=1, resamples=100)
+    cache = tmp_path / 'tasks'
+    base = run_protocol(config, manifests, cache=cache)
+    cached = set(cache.iterdir())
+    honest = Cell('base', PriorSpec(PriorKind.DEGRADED, 1.0, Flavour.HONEST), 0.0)
+    more = run_protocol(config, manifests, cache=cache, extra_seeds={honest: 1})
+    played = {key for key in more if key.cell == honest or key.rule == FROZEN}
+    assert len(set(cache.iterdir()) - cached) == len(played)
+    for key, run in more.items():
+        assert len(run.values) == (4 if key in played else 2)
+        np.testing.assert_array_equal(run.values[:2], base[key].values)
+    results = Results(config, ('base',), more)
+    assert results.compare(honest, PRIOR_ONLY).episodes == 4
+    assert results.compare(Cell('base', ORACLE, 0.0), PRIOR_ONLY).episodes == 2
 
 
 @pytest.mark.parametrize(('fields', 'names'), [

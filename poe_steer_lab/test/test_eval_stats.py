@@ -52,6 +52,14 @@ def test_identical_runs_are_frozen_with_an_empty_interval():
     assert comparison.low == comparison.high == comparison.mean_difference == 0.0
 
 
+def test_a_steady_gain_is_precise_and_one_carried_by_few_episodes_is_not():
+    steady = paired_bootstrap(BASELINE + 50.0 + np.tile([-1.0, 1.0], 20), BASELINE)
+    assert steady.verdict is Verdict.HELP and steady.precise
+    few = paired_bootstrap(BASELINE + np.array([1.0] * 35 + [100.0] * 5), BASELINE)
+    assert few.verdict is Verdict.HELP and not few.precise
+    assert few.high - few.low >= few.mean_difference
+
+
 def test_pairing_matters():
     # A small shift hidden by large between-episode spread: an unpaired view would call it
     # a tie, the paired test sees that every episode improved.

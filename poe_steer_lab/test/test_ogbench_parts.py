@@ -12,9 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""OGBench parts: the BFS oracle against ogbench's own, the success filter, episode pairing."""
+"""OGBench parts: BFS oracle against ogbench's own, success filter, episode pairing, options."""
 
 import numpy as np
+from poe_steer_lab import cli
 from poe_steer_lab.ogbench.actors import steps_to_success
 from poe_steer_lab.ogbench.maze import make_env, MazeGrid
 from poe_steer_lab.ogbench.scenario import episode_seeds
@@ -51,3 +52,11 @@ def test_episode_seeds_depend_on_seed_and_task_only():
     assert episode_seeds(0, 2, 5) == episode_seeds(0, 2, 5)
     assert episode_seeds(0, 2, 5) != episode_seeds(1, 2, 5)
     assert episode_seeds(0, 2, 5) != episode_seeds(0, 3, 5)
+
+
+def test_an_episode_cap_below_the_episodes_per_cell_is_refused_by_name(tmp_path, capsys):
+    code = cli.main(['ogbench', '--episodes', '16', '--max-episodes', '8', '--out',
+                     str(tmp_path), '--cache', str(tmp_path)])
+    assert code == cli.EXIT_USAGE
+    assert 'max_episodes (8)' in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), 'nothing is generated'

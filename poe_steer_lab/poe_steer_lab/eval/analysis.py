@@ -28,8 +28,8 @@ from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 from poe_steer_lab.eval.priors import Flavour, ORACLE, PriorKind, PriorSpec
-from poe_steer_lab.eval.protocol import (Cell, EvalConfig, FROZEN, RuleFamily, RuleSpec, RunKey,
-                                         RunResult)
+from poe_steer_lab.eval.protocol import (Cell, EvalConfig, FROZEN, PRIOR_ONLY, RuleFamily,
+                                         RuleSpec, RunKey, RunResult)
 from poe_steer_lab.eval.stats import paired_bootstrap, PairedComparison, Verdict
 
 
@@ -55,11 +55,26 @@ class Results:
         """
         key = RunKey.of(cell.actor, cell.prior or ORACLE, cell.shift_m, rule)
         try:
-            return self.runs[key]
+            run = self.runs[key]
         except KeyError:
             raise KeyError(f'no run of {rule.label} for actor {cell.actor}, prior '
                            f'{cell.prior.label if cell.prior else None}, shift {cell.shift_m} '
                            'm in these results') from None
+        if key.cell != cell:
+            return RunResult(run.values[:self.episodes(cell)])
+        return run
+
+    def episodes(self, cell: Cell) -> int:
+        """
+        Return how many episodes the cell's runs played.
+
+        Cells may play extra seeds (``protocol.run_seeds``); the shared frozen run plays the
+        most of its cells, and ``run`` gives each cell the prefix its own runs played.
+        """
+        run = self.runs.get(RunKey(cell, PRIOR_ONLY))
+        if run is None:
+            return len(self.runs[RunKey.of(cell.actor, ORACLE, cell.shift_m, FROZEN)].values)
+        return len(run.values)
 
     def compare(self, cell: Cell, rule: RuleSpec, baseline: RuleSpec = FROZEN,
                 baseline_cell: Cell | None = None) -> PairedComparison:
@@ -91,6 +106,8 @@ def _compare(results: Results, cell: Cell, rule: RuleSpec, baseline: RuleSpec,
              baseline_cell: Cell) -> PairedComparison:
     treated = results.run(cell, rule).returns
     control = results.run(baseline_cell, baseline).returns
+    paired = min(treated.size, control.size)  # cells may have played different extra seeds
+    treated, control = treated[:paired], control[:paired]
     return _bootstrap(treated.tobytes(), control.tobytes(), results.config.resamples,
                       results.config.level)
 
@@ -128,6 +145,38 @@ def verdict_counts(results: Results, rules: Sequence[RuleSpec],
             total = total.add(results.compare(cell, rule).verdict)
         counts[rule] = total
     return counts
+
+
+PRECISION_MARGIN = 1.25
+"""Episodes asked for beyond the estimate: intervals shrink as 1/sqrt(episodes) on average only."""
+
+
+def precision_seeds(results: Results, max_episodes: int) -> dict[Cell, int]:
+    """
+    Return the extra seeds each grid cell needs to resolve the size of its HELP/HURT effects.
+
+    An interval narrows about as 1/sqrt(episodes), so a verdict whose interval is w wide
+    around an effect e needs about (w / e)^2 times the episodes for the interval to become
+    narrower than the effect. Each cell asks for that (times ``PRECISION_MARGIN``) for its
+    least precise verdict, in whole seeds, and at most ``max_episodes`` episodes in all.
+    Cells whose verdicts are all ties or precise are left out.
+    """
+    config = results.config
+    wanted = {}
+    for cell in results.grid_cells():
+        played = results.episodes(cell)
+        needed = played
+        for rule in results.steered_grid_rules():
+            comparison = results.compare(cell, rule)
+            if (comparison.verdict is not Verdict.FROZEN and not comparison.precise
+                    and comparison.mean_difference != 0.0):
+                ratio = (comparison.high - comparison.low) / abs(comparison.mean_difference)
+                needed = max(needed, math.ceil(played * ratio**2 * PRECISION_MARGIN))
+        seeds = min(math.ceil((needed - config.episodes_per_cell) / config.episodes_per_seed),
+                    (max_episodes - config.episodes_per_cell) // config.episodes_per_seed)
+        if config.episodes_per_cell + seeds * config.episodes_per_seed > played:
+            wanted[cell] = seeds
+    return wanted
 
 
 @dataclasses.dataclass(frozen=True)

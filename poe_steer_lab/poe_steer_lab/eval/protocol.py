@@ -31,7 +31,9 @@ Three blocks of runs share one result table (a run needed by two blocks runs onc
   the sweep rules;
 * shift: every actor x oracle x ``shifts_m`` x the sweep rules.
 
-Work is split into one task per (run, seed) and spread over worker processes.
+Work is split into one task per (run, seed) and spread over worker processes. Cells whose
+comparisons need more episodes can play extra seeds (``run_seeds``); a cache keeps every
+finished task, so asking again plays only the new ones.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import math
 import multiprocessing
 import pathlib
 import time
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 from poe_steer_lab.eval.priors import (build_prior, EvalPrior, ExpertPrior, Flavour, ORACLE,
@@ -492,11 +494,32 @@ def _play_task(task: _Task) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
 
-def _tasks(config: EvalConfig, runs: Iterable[RunKey], manifests: Mapping[str, pathlib.Path],
-           scenario: Scenario, cache: pathlib.Path | None) -> list[_Task]:
+def run_seeds(config: EvalConfig, key: RunKey,
+              extra_seeds: Mapping[Cell, int]) -> tuple[int, ...]:
+    """
+    Return the seeds a run plays: the configured ones, then its cell's extra seeds.
+
+    Extra seeds continue after the largest configured seed. A frozen run is shared by every
+    cell of its actor and shift, so it plays the most extra seeds any of them asks for; the
+    episodes of each seed are the same for every rule, so every run's episodes are a prefix
+    of its frozen run's.
+    """
+    if key.rule.family is RuleFamily.FROZEN:
+        count = max((extra for cell, extra in extra_seeds.items()
+                     if (cell.actor, cell.shift_m) == (key.cell.actor, key.cell.shift_m)),
+                    default=0)
+    else:
+        count = extra_seeds.get(key.cell, 0)
+    first = max(config.seeds) + 1
+    return (*config.seeds, *range(first, first + count))
+
+
+def _tasks(config: EvalConfig, seeds: Mapping[RunKey, tuple[int, ...]],
+           manifests: Mapping[str, pathlib.Path], scenario: Scenario,
+           cache: pathlib.Path | None) -> list[_Task]:
     return [_Task(key, seed, str(manifests[key.cell.actor]), config, scenario,
                   None if cache is None else str(cache))
-            for key in runs for seed in config.seeds]
+            for key, key_seeds in seeds.items() for seed in key_seeds]
 
 
 def _execute(tasks: Sequence[_Task], workers: int,
@@ -514,7 +537,8 @@ def _execute(tasks: Sequence[_Task], workers: int,
 def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
                  progress: bool = False, scenario: Scenario = DIFF_DRIVE,
                  cache: pathlib.Path | None = None,
-                 task_seconds: list[float] | None = None) -> dict[RunKey, RunResult]:
+                 task_seconds: list[float] | None = None,
+                 extra_seeds: Mapping[Cell, int] | None = None) -> dict[RunKey, RunResult]:
     """
     Play every run of the protocol for the given actors.
 
@@ -524,17 +548,20 @@ def run_protocol(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
     :param scenario: the task (default: the diff-drive world).
     :param cache: folder keeping every finished (run, seed) task, reused by later calls.
     :param task_seconds: if given, receives each task's play time (s), cached ones included.
-    :returns: the per-episode results of every run (see ``plan_runs``).
+    :param extra_seeds: seeds to play beyond ``config.seeds`` in some cells (see
+        ``run_seeds``), so that a later call with a cache plays only the new episodes.
+    :returns: the per-episode results of every run (see ``plan_runs``), episodes in seed order.
     :raises ValueError: if ``manifests`` is empty.
     """
     if not manifests:
         raise ValueError('manifests: need at least one actor to evaluate')
-    runs = plan_runs(config, list(manifests))
-    parts: dict[RunKey, dict[int, np.ndarray]] = {key: {} for key in runs}
-    tasks = _tasks(config, runs, manifests, scenario, cache)
+    seeds = {key: run_seeds(config, key, extra_seeds or {})
+             for key in plan_runs(config, list(manifests))}
+    parts: dict[RunKey, dict[int, np.ndarray]] = {key: {} for key in seeds}
+    tasks = _tasks(config, seeds, manifests, scenario, cache)
     for key, seed, rows, seconds in _execute(tasks, config.workers, progress):
         parts[key][seed] = rows
         if task_seconds is not None:
             task_seconds.append(seconds)
-    return {key: RunResult(np.concatenate([by_seed[seed] for seed in config.seeds]))
-            for key, by_seed in parts.items()}
+    return {key: RunResult(np.concatenate([parts[key][seed] for seed in key_seeds]))
+            for key, key_seeds in seeds.items()}

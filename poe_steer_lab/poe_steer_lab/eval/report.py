@@ -135,7 +135,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]],
 
 
 def _mark(comparison: PairedComparison) -> str:
-    return f'{comparison.mean_difference:+.2f}{_MARK[comparison.verdict]}'
+    """Return the mean difference and verdict mark; in parentheses if its size is unresolved."""
+    text = f'{comparison.mean_difference:+.2f}'
+    if comparison.verdict is not Verdict.FROZEN and not comparison.precise:
+        text = f'({text})'
+    return text + _MARK[comparison.verdict]
 
 
 def _prior_label(cell: Cell) -> str:
@@ -154,16 +158,23 @@ def _header(results: Results, wall_time_s: float, command: str, quick: bool,
 def protocol_facts(results: Results, text: ReportText) -> str:
     """Return the bullet list stating returns, episodes, the test and how rules run."""
     config = results.config
+    extended = [results.episodes(cell) for cell in results.grid_cells()
+                if results.episodes(cell) > config.episodes_per_cell]
+    more = (f', more in the {len(extended)} grid cells that played extra seeds of '
+            f'{config.episodes_per_seed} episodes because an effect was unresolved (up to '
+            f'{max(extended)})' if extended else '')
     return (
         f'* {text.episode.format(max_episode_s=config.max_episode_s)}\n'
         f'* Episodes: {len(config.seeds)} seeds x {config.episodes_per_seed} episodes = '
-        f'{config.episodes_per_cell} per run; every rule of a cell plays the same episodes '
-        '(start pose, goal, prior noise) as the frozen actor.\n'
+        f'{config.episodes_per_cell} per run{more}; every rule of a cell plays the same '
+        'episodes (start pose, goal, prior noise) as the frozen actor.\n'
         f'* Test: paired percentile bootstrap of the mean return difference (rule - frozen) '
         f'over the episodes, {config.resamples} resamples, {config.level:.0%} interval. '
         f'HELP {_MARK[Verdict.HELP]} if the interval lies above 0, HURT {_MARK[Verdict.HURT]} '
         f'if below, FROZEN {_MARK[Verdict.FROZEN]} (tied) otherwise. No correction for '
-        'multiple comparisons. Table entries are mean differences with their mark.\n'
+        'multiple comparisons. Table entries are mean differences with their mark; one in '
+        'parentheses is HELP or HURT with an interval wider than its effect: its sign is '
+        'significant, its size is not resolved.\n'
         '* Rules run through the core `Steerer` in-process with mean (deterministic) actions, '
         'no weight ramp, and an envelope of command bounds only (no rate limits, alpha_max 1). '
         "The evaluation priors are plugged in as the Steerer's learned prior (command space).")

@@ -53,6 +53,11 @@ class PairedComparison:
     verdict: Verdict
     episodes: int
 
+    @property
+    def precise(self) -> bool:
+        """Whether the interval is narrower than the effect: size, not just sign, is known."""
+        return self.high - self.low < abs(self.mean_difference)
+
 
 def paired_bootstrap(treated: np.ndarray, baseline: np.ndarray, *,
                      resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,

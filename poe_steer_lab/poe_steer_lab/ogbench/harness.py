@@ -28,12 +28,12 @@ import datetime
 import os
 import pathlib
 import time
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
-from poe_steer_lab.eval.analysis import Results
+from poe_steer_lab.eval.analysis import PRECISION_MARGIN, precision_seeds, Results
 from poe_steer_lab.eval.priors import PriorSettings
-from poe_steer_lab.eval.protocol import EvalConfig, run_protocol
+from poe_steer_lab.eval.protocol import Cell, EvalConfig, run_protocol
 from poe_steer_lab.eval.report import (machine_facts, protocol_facts, report_sections,
                                        ReportText)
 from poe_steer_lab.eval.stats import Verdict
@@ -43,6 +43,7 @@ from poe_steer_lab.ogbench.dataset import (check, DatasetCheck, DatasetSpec, gen
                                            OGBENCH_NOISE)
 from poe_steer_lab.ogbench.maze import MazeGrid
 from poe_steer_lab.ogbench.scenario import OGBENCH_EVAL_STEPS, PointMazeScenario
+import tqdm
 
 REPORT_FILE = 'ogbench.md'
 DEFAULT_COMMAND = 'make ogbench'
@@ -59,9 +60,18 @@ class RunSettings:
     dataset_episodes: int = OGBENCH_EPISODES
     seeds: tuple[int, ...] = (0,)
     episodes_per_seed: int = 16
+    max_episodes: int = 128
+    """Episodes a grid cell may play in all while its HELP/HURT effects are unresolved."""
     max_steps: int = OGBENCH_EVAL_STEPS
     workers: int = 2
     quick: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse an episode cap below the episodes every cell plays."""
+        base = self.episodes_per_seed * len(self.seeds)
+        if self.max_episodes < base:
+            raise ValueError(f'max_episodes ({self.max_episodes}) must be at least the '
+                             f'episodes every cell plays ({base})')
 
 
 def protocol_config(settings: RunSettings, goal_order: Sequence[int]) -> EvalConfig:
@@ -140,51 +150,78 @@ def run_maze(maze: str, settings: RunSettings, out_dir: pathlib.Path, cache: pat
         grid.distances(goal_cell)[grid.task_cells[goal - 1][1]], goal))
     config = protocol_config(settings, goal_order)
     scenario = PointMazeScenario(maze, 50 if settings.quick else settings.max_steps)
-    task_seconds: list[float] = []
-    runs = run_protocol(config, manifests, progress, scenario, cache / 'tasks' / maze,
-                        task_seconds)
+    max_episodes = 4 if settings.quick else settings.max_episodes
+    results, task_seconds = play_until_precise(config, manifests, scenario,
+                                               cache / 'tasks' / maze, max_episodes, progress)
     seconds['protocol'] = float(np.sum(task_seconds)) / config.workers
-    results = Results(config, tuple(manifests), runs)
     descriptions = {plan.name: f'{plan.description} ({os.path.relpath(manifests[plan.name])})'
                     for plan in plans}
     text = report_text(maze, goal_order, scenario.max_steps)
-    sections = [protocol_facts(results, text), _intervals(results),
+    sections = [protocol_facts(results, text), _intervals(results, max_episodes),
                 *report_sections(results, out_dir, text, descriptions)]
     return MazeRun(maze, spec, dataset_check, sections, seconds)
 
 
-def _intervals(results: Results) -> str:
-    """Return how wide the 95 % intervals are next to the effects they decide, and which not."""
+def play_until_precise(config: EvalConfig, manifests: Mapping[str, pathlib.Path],
+                       scenario: PointMazeScenario, cache: pathlib.Path, max_episodes: int,
+                       progress: bool) -> tuple[Results, list[float]]:
+    """
+    Play the protocol, then more episodes in the grid cells whose effects are unresolved.
+
+    Each round asks ``analysis.precision_seeds`` which cells need more episodes and plays only
+    those (every finished task is cached), until every HELP/HURT interval in the grid is
+    narrower than its effect or its cell has played ``max_episodes``.
+
+    :returns: the results and every task's play time (s), each task once.
+    """
+    extra: dict[Cell, int] = {}
+    while True:
+        task_seconds: list[float] = []
+        runs = run_protocol(config, manifests, progress, scenario, cache, task_seconds, extra)
+        results = Results(config, tuple(manifests), runs)
+        wanted = {cell: seeds for cell, seeds in precision_seeds(results, max_episodes).items()
+                  if seeds > extra.get(cell, 0)}
+        if not wanted:
+            return results, task_seconds
+        if progress:
+            tqdm.tqdm.write(f'{scenario.maze}: {len(wanted)} grid cell(s) have HELP/HURT '
+                            'intervals wider than their effects; playing more episodes there')
+        extra.update(wanted)
+
+
+def _intervals(results: Results, max_episodes: int) -> str:
+    """Return how many episodes the cells played and which effects' sizes stay unresolved."""
+    config = results.config
     comparisons = [(cell, rule, results.compare(cell, rule)) for cell in results.grid_cells()
                    for rule in results.steered_grid_rules()]
-    widths = np.array([item.high - item.low for _, _, item in comparisons])
-    effects = np.abs([item.mean_difference for _, _, item in comparisons])
+    widths = [item.high - item.low for _, _, item in comparisons]
     decided = [(cell, rule, item) for cell, rule, item in comparisons
                if item.verdict is not Verdict.FROZEN]
-    imprecise = [(cell, rule, item) for cell, rule, item in decided
-                 if item.high - item.low >= abs(item.mean_difference)]
-    config = results.config
-    large = effects >= 100.0
+    imprecise = [(cell, rule, item) for cell, rule, item in decided if not item.precise]
+    episodes = [results.episodes(cell) for cell in results.grid_cells()]
+    counts = np.unique(episodes, return_counts=True)
+    spread = ', '.join(f'{count} cell(s) {value}' for value, count in zip(*counts))
     listed = '; '.join(
         f'{cell.actor}, {cell.prior.label if cell.prior else "no prior"}, goal '
         f'{cell.shift_m:g}, {rule.label}: {item.mean_difference:+.0f} '
-        f'[{item.low:+.0f}, {item.high:+.0f}]' for cell, rule, item in imprecise)
+        f'[{item.low:+.0f}, {item.high:+.0f}] over {item.episodes} episodes'
+        for cell, rule, item in imprecise)
     return (
         '## Episodes and interval widths\n\n'
-        f'{config.episodes_per_cell} paired episodes per cell ({len(config.seeds)} seed(s) x '
-        f'{config.episodes_per_seed}). Over the {len(comparisons)} grid comparisons (rule - '
-        f'frozen), the 95 % interval is {np.median(widths):.0f} steps wide at the median '
-        f'(largest {widths.max():.0f}); {len(decided)} are HELP or HURT, with a median effect '
-        f'of {np.median([abs(item[2].mean_difference) for item in decided] or [0]):.0f} '
-        f'steps. Of the {int(large.sum())} comparisons whose mean effect is at least 100 steps, '
-        f'{int(np.sum(widths[large] < effects[large]))} have an interval narrower than the '
-        'effect, so those effects are resolved; smaller effects are reported as ties '
-        '(FROZEN) unless their interval excludes 0. '
-        f'Of the {len(decided)} HELP or HURT verdicts, {len(decided) - len(imprecise)} have an '
-        'interval narrower than the effect; '
-        + (f'the other {len(imprecise)} exclude 0 but are imprecise in size (actor, prior, '
+        f'Every cell plays {config.episodes_per_cell} paired episodes ({len(config.seeds)} '
+        f'seed(s) x {config.episodes_per_seed}). A grid cell with a HELP or HURT verdict whose '
+        '95 % interval is not narrower than its effect then plays more seeds: about '
+        f'(width / effect)² x {PRECISION_MARGIN:g} times its episodes (intervals narrow as '
+        f'1/sqrt(episodes)), in rounds, up to {max_episodes} episodes per cell. Episodes per '
+        f'grid cell: {spread}.\n\n'
+        f'Over the {len(comparisons)} grid comparisons (rule - frozen), the 95 % interval is '
+        f'{np.median(widths):.0f} steps wide at the median (largest {max(widths):.0f}). '
+        f'{len(decided)} are HELP or HURT; **{len(decided) - len(imprecise)} of them have an '
+        'interval narrower than the effect**, so their size is resolved. '
+        + (f'The other {len(imprecise)} exclude 0, so their direction holds, but their size '
+           'is not resolved even at the cap; tables show them in parentheses (actor, prior, '
            f'goal, rule: effect [95 % interval], steps): {listed}.' if imprecise else
-           'none is imprecise in size.'))
+           'None is unresolved.'))
 
 
 def _demote(section: str) -> str:
@@ -294,7 +331,8 @@ def differences(settings: RunSettings) -> str:
         f'{OGBENCH_EPISODES}); episodes capped at {settings.max_steps} steps (OGBench evaluates '
         f'{OGBENCH_EVAL_STEPS}); alphas 0.25, 0.5 and 0.75 (each with an exact beta = alpha / '
         '(1 - alpha) in floating point), KL-reg at alpha 0.5 only, one selector budget; '
-        f'{settings.episodes_per_seed * len(settings.seeds)} episodes per cell. All to fit two '
-        'CPU cores shared with other work.\n'
+        f'{settings.episodes_per_seed * len(settings.seeds)} episodes per cell, up to '
+        f'{settings.max_episodes} where an effect needs them. All to fit two CPU cores shared '
+        'with other work.\n'
         "* **Returns.** OGBench's single-task return (minus the steps taken before the goal) "
         "replaces D4RL's normalised score.")
