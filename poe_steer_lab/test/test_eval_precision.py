@@ -16,7 +16,8 @@
 """Extra episodes where an effect's size is unresolved: which cells ask, and how pairing holds."""
 
 import numpy as np
-from poe_steer_lab.eval.analysis import PRECISION_MARGIN, precision_seeds, Results
+from poe_steer_lab.eval.analysis import (grid_comparisons, PRECISION_MARGIN, precision_seeds,
+                                         Results)
 from poe_steer_lab.eval.priors import Flavour, ORACLE, PriorKind, PriorSpec, RANDOM
 from poe_steer_lab.eval.protocol import (Cell, EPISODE_FIELDS, EvalConfig, FROZEN, plan_runs,
                                          RuleFamily, RuleSpec, run_seeds, RunKey,
@@ -37,7 +38,8 @@ def _results(gains: dict, episodes: dict | None = None) -> Results:
     """
     Return results whose steered returns are frozen + the cell's gains per episode.
 
-    :param gains: prior -> per-episode gain of every steered rule in that cell (0 elsewhere).
+    :param gains: prior -> per-episode gain of every steered rule in that cell, or rule
+        family -> gain (0 for rules and cells left out).
     :param episodes: prior -> episodes the cell played (default 16).
     """
     episodes = episodes or {}
@@ -46,8 +48,11 @@ def _results(gains: dict, episodes: dict | None = None) -> Results:
         prior = key.cell.prior
         count = len(FROZEN_RETURNS) if prior is None else episodes.get(prior, 16)
         returns = FROZEN_RETURNS[:count].copy()
-        if prior is not None and prior in gains:
-            returns += np.resize(gains[prior], count)
+        gain = gains.get(prior, 0.0)
+        if isinstance(gain, dict):
+            gain = gain.get(key.rule.family, 0.0)
+        if prior is not None:
+            returns += np.resize(gain, count)
         values = np.zeros((count, len(EPISODE_FIELDS)))
         values[:, EPISODE_FIELDS.index('episode_return')] = returns
         runs[key] = RunResult(values)
@@ -69,6 +74,19 @@ def test_only_cells_with_an_unresolved_help_or_hurt_ask_for_more():
     ratio = (comparison.high - comparison.low) / comparison.mean_difference
     expected = np.ceil(16 * ratio**2 * PRECISION_MARGIN)
     assert wanted[cell] == np.ceil((expected - 16) / 16)
+
+
+def test_an_unresolved_selector_against_the_best_alpha_asks_too():
+    steady = np.full(16, 200.0)
+    results = _results({ORACLE: {RuleFamily.POE: steady, RuleFamily.KL: steady,
+                                 RuleFamily.SELECTOR: steady - np.array([1.0] * 14 + [90.0] * 2)}})
+    cell = Cell('a', ORACLE, 0.0)
+    assert all(results.compare(cell, rule).precise for rule in results.steered_grid_rules()
+               if rule.family in (RuleFamily.POE, RuleFamily.SELECTOR))
+    label, selector = grid_comparisons(results, cell)[-1]
+    assert label.startswith('selector ε=0.2 - PoE α=0.5')
+    assert selector.verdict is Verdict.HURT and not selector.precise
+    assert list(precision_seeds(results, max_episodes=128)) == [cell]
 
 
 def test_the_cap_bounds_the_episodes_asked_for():

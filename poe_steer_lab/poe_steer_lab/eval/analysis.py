@@ -147,38 +147,6 @@ def verdict_counts(results: Results, rules: Sequence[RuleSpec],
     return counts
 
 
-PRECISION_MARGIN = 1.25
-"""Episodes asked for beyond the estimate: intervals shrink as 1/sqrt(episodes) on average only."""
-
-
-def precision_seeds(results: Results, max_episodes: int) -> dict[Cell, int]:
-    """
-    Return the extra seeds each grid cell needs to resolve the size of its HELP/HURT effects.
-
-    An interval narrows about as 1/sqrt(episodes), so a verdict whose interval is w wide
-    around an effect e needs about (w / e)^2 times the episodes for the interval to become
-    narrower than the effect. Each cell asks for that (times ``PRECISION_MARGIN``) for its
-    least precise verdict, in whole seeds, and at most ``max_episodes`` episodes in all.
-    Cells whose verdicts are all ties or precise are left out.
-    """
-    config = results.config
-    wanted = {}
-    for cell in results.grid_cells():
-        played = results.episodes(cell)
-        needed = played
-        for rule in results.steered_grid_rules():
-            comparison = results.compare(cell, rule)
-            if (comparison.verdict is not Verdict.FROZEN and not comparison.precise
-                    and comparison.mean_difference != 0.0):
-                ratio = (comparison.high - comparison.low) / abs(comparison.mean_difference)
-                needed = max(needed, math.ceil(played * ratio**2 * PRECISION_MARGIN))
-        seeds = min(math.ceil((needed - config.episodes_per_cell) / config.episodes_per_seed),
-                    (max_episodes - config.episodes_per_cell) // config.episodes_per_seed)
-        if config.episodes_per_cell + seeds * config.episodes_per_seed > played:
-            wanted[cell] = seeds
-    return wanted
-
-
 @dataclasses.dataclass(frozen=True)
 class SelectorRow:
     """The KL-budget selector in one grid cell against the best alpha in hindsight."""
@@ -192,21 +160,66 @@ class SelectorRow:
 
 def selector_rows(results: Results) -> list[SelectorRow]:
     """Compare the selector at each budget with PoE at the best alpha of each grid cell."""
+    return [selector_row(results, cell) for cell in results.grid_cells()]
+
+
+def selector_row(results: Results, cell: Cell) -> SelectorRow:
+    """Compare the selector at each budget with PoE at the best alpha of one cell."""
     config = results.config
-    rows = []
+    poe = [RuleSpec(RuleFamily.POE, alpha) for alpha in config.alphas]
+    means = [results.run(cell, rule).returns.mean() for rule in poe]
+    best = poe[int(np.argmax(means))]
+    entries = []
+    for budget in config.kl_budgets:
+        rule = RuleSpec(RuleFamily.SELECTOR, max(config.alphas), budget)
+        run = results.run(cell, rule)
+        entries.append((rule, float(run.returns.mean()), float(run.column('mean_alpha').mean()),
+                        results.compare(cell, rule, best)))
+    return SelectorRow(cell, best.alpha, float(max(means)), tuple(entries))
+
+
+PRECISION_MARGIN = 1.25
+"""Episodes asked for beyond the estimate: intervals shrink as 1/sqrt(episodes) on average only."""
+
+
+def grid_comparisons(results: Results, cell: Cell) -> list[tuple[str, PairedComparison]]:
+    """
+    Return every comparison the report shows for a grid cell, each with a label.
+
+    Each steered rule against the frozen actor, and the selector at each budget against PoE
+    at the best alpha in hindsight.
+    """
+    row = selector_row(results, cell)
+    return [*((rule.label, results.compare(cell, rule)) for rule in results.steered_grid_rules()),
+            *((f'{rule.label} - PoE α={row.best_alpha:g} (best)', comparison)
+              for rule, _, _, comparison in row.selector)]
+
+
+def precision_seeds(results: Results, max_episodes: int) -> dict[Cell, int]:
+    """
+    Return the extra seeds each grid cell needs to resolve the size of its HELP/HURT effects.
+
+    An interval narrows about as 1/sqrt(episodes), so a verdict whose interval is w wide
+    around an effect e needs about (w / e)^2 times the episodes for the interval to become
+    narrower than the effect. Each cell asks for that (times ``PRECISION_MARGIN``) for the
+    least precise verdict of ``grid_comparisons``, in whole seeds, and at most
+    ``max_episodes`` episodes in all. Cells whose verdicts are all ties or precise are left out.
+    """
+    config = results.config
+    wanted = {}
     for cell in results.grid_cells():
-        poe = [RuleSpec(RuleFamily.POE, alpha) for alpha in config.alphas]
-        means = [results.run(cell, rule).returns.mean() for rule in poe]
-        best = poe[int(np.argmax(means))]
-        entries = []
-        for budget in config.kl_budgets:
-            rule = RuleSpec(RuleFamily.SELECTOR, max(config.alphas), budget)
-            run = results.run(cell, rule)
-            entries.append((rule, float(run.returns.mean()),
-                            float(run.column('mean_alpha').mean()),
-                            results.compare(cell, rule, best)))
-        rows.append(SelectorRow(cell, best.alpha, float(max(means)), tuple(entries)))
-    return rows
+        played = results.episodes(cell)
+        needed = played
+        for _, comparison in grid_comparisons(results, cell):
+            if (comparison.verdict is not Verdict.FROZEN and not comparison.precise
+                    and comparison.mean_difference != 0.0):
+                ratio = (comparison.high - comparison.low) / abs(comparison.mean_difference)
+                needed = max(needed, math.ceil(played * ratio**2 * PRECISION_MARGIN))
+        seeds = min(math.ceil((needed - config.episodes_per_cell) / config.episodes_per_seed),
+                    (max_episodes - config.episodes_per_cell) // config.episodes_per_seed)
+        if config.episodes_per_cell + seeds * config.episodes_per_seed > played:
+            wanted[cell] = seeds
+    return wanted
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,7 +31,8 @@ import time
 from typing import Mapping, Sequence
 
 import numpy as np
-from poe_steer_lab.eval.analysis import PRECISION_MARGIN, precision_seeds, Results
+from poe_steer_lab.eval.analysis import (grid_comparisons, PRECISION_MARGIN,
+                                         precision_seeds, Results)
 from poe_steer_lab.eval.priors import PriorSettings
 from poe_steer_lab.eval.protocol import Cell, EvalConfig, run_protocol
 from poe_steer_lab.eval.report import (machine_facts, protocol_facts, report_sections,
@@ -192,35 +193,36 @@ def play_until_precise(config: EvalConfig, manifests: Mapping[str, pathlib.Path]
 def _intervals(results: Results, max_episodes: int) -> str:
     """Return how many episodes the cells played and which effects' sizes stay unresolved."""
     config = results.config
-    comparisons = [(cell, rule, results.compare(cell, rule)) for cell in results.grid_cells()
-                   for rule in results.steered_grid_rules()]
+    comparisons = [(cell, label, item) for cell in results.grid_cells()
+                   for label, item in grid_comparisons(results, cell)]
     widths = [item.high - item.low for _, _, item in comparisons]
-    decided = [(cell, rule, item) for cell, rule, item in comparisons
+    decided = [(cell, label, item) for cell, label, item in comparisons
                if item.verdict is not Verdict.FROZEN]
-    imprecise = [(cell, rule, item) for cell, rule, item in decided if not item.precise]
+    imprecise = [(cell, label, item) for cell, label, item in decided if not item.precise]
     episodes = [results.episodes(cell) for cell in results.grid_cells()]
-    counts = np.unique(episodes, return_counts=True)
-    spread = ', '.join(f'{count} cell(s) {value}' for value, count in zip(*counts))
+    spread = ', '.join(f'{count} cell(s) {value}'
+                       for value, count in zip(*np.unique(episodes, return_counts=True)))
     listed = '; '.join(
         f'{cell.actor}, {cell.prior.label if cell.prior else "no prior"}, goal '
-        f'{cell.shift_m:g}, {rule.label}: {item.mean_difference:+.0f} '
+        f'{cell.shift_m:g}, {label}: {item.mean_difference:+.0f} '
         f'[{item.low:+.0f}, {item.high:+.0f}] over {item.episodes} episodes'
-        for cell, rule, item in imprecise)
+        for cell, label, item in imprecise)
     return (
         '## Episodes and interval widths\n\n'
         f'Every cell plays {config.episodes_per_cell} paired episodes ({len(config.seeds)} '
-        f'seed(s) x {config.episodes_per_seed}). A grid cell with a HELP or HURT verdict whose '
-        '95 % interval is not narrower than its effect then plays more seeds: about '
-        f'(width / effect)² x {PRECISION_MARGIN:g} times its episodes (intervals narrow as '
-        f'1/sqrt(episodes)), in rounds, up to {max_episodes} episodes per cell. Episodes per '
-        f'grid cell: {spread}.\n\n'
-        f'Over the {len(comparisons)} grid comparisons (rule - frozen), the 95 % interval is '
-        f'{np.median(widths):.0f} steps wide at the median (largest {max(widths):.0f}). '
-        f'{len(decided)} are HELP or HURT; **{len(decided) - len(imprecise)} of them have an '
-        'interval narrower than the effect**, so their size is resolved. '
+        f'seed(s) x {config.episodes_per_seed}). A grid cell with a HELP or HURT verdict (in the '
+        'grid or the selector table) whose 95 % interval is not narrower than its effect then '
+        f'plays more seeds: about (width / effect)² x {PRECISION_MARGIN:g} times its episodes '
+        '(intervals narrow as 1/sqrt(episodes)), in rounds, up to '
+        f'{max_episodes} episodes per cell. Episodes per grid cell: {spread}.\n\n'
+        f'Over the {len(comparisons)} comparisons of the grid and selector tables, the 95 % '
+        f'interval is {np.median(widths):.0f} steps wide at the median (largest '
+        f'{max(widths):.0f}). {len(decided)} are HELP or HURT; **'
+        f'{len(decided) - len(imprecise)} of them have an interval narrower than the effect**, '
+        'so their size is resolved. '
         + (f'The other {len(imprecise)} exclude 0, so their direction holds, but their size '
            'is not resolved even at the cap; tables show them in parentheses (actor, prior, '
-           f'goal, rule: effect [95 % interval], steps): {listed}.' if imprecise else
+           f'goal, comparison: effect [95 % interval], steps): {listed}.' if imprecise else
            'None is unresolved.'))
 
 
