@@ -191,7 +191,7 @@ def _eval(args: argparse.Namespace) -> int:
 _OGBENCH_DEFAULTS: dict[str, Any] = {
     'out': pathlib.Path('docs'), 'cache': pathlib.Path('out/ogbench'),
     'maze': ['medium', 'large'],
-    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 16, 'max_episodes': 128,
+    'goals': [1, 2, 3, 4, 5], 'dataset_episodes': 1000, 'episodes': 16, 'max_episodes': 512,
     'max_steps': 1000, 'workers': 2}
 """Defaults of ``ogbench``'s options, relative to the repository root."""
 
@@ -218,7 +218,7 @@ def _add_ogbench(subparsers: Any) -> None:
                         help='paired episodes every cell plays (default: 16)')
     parser.add_argument('--max-episodes', type=_workers,
                         help='episodes a grid cell may play in all while a HELP/HURT interval '
-                             'is wider than its effect (default: 128)')
+                             'is wider than its effect (default: 512)')
     parser.add_argument('--max-steps', type=_workers,
                         help='steps before an episode counts as failed (default: 1000, as '
                              'OGBench)')

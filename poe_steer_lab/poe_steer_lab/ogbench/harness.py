@@ -61,7 +61,7 @@ class RunSettings:
     dataset_episodes: int = OGBENCH_EPISODES
     seeds: tuple[int, ...] = (0,)
     episodes_per_seed: int = 16
-    max_episodes: int = 128
+    max_episodes: int = 512
     """Episodes a grid cell may play in all while its HELP/HURT effects are unresolved."""
     max_steps: int = OGBENCH_EVAL_STEPS
     workers: int = 2
@@ -220,10 +220,10 @@ def _intervals(results: Results, max_episodes: int) -> str:
         f'{max(widths):.0f}). {len(decided)} are HELP or HURT; **'
         f'{len(decided) - len(imprecise)} of them have an interval narrower than the effect**, '
         'so their size is resolved. '
-        + (f'The other {len(imprecise)} exclude 0, so their direction holds, but their size '
-           'is not resolved even at the cap; tables show them in parentheses (actor, prior, '
-           f'goal, comparison: effect [95 % interval], steps): {listed}.' if imprecise else
-           'None is unresolved.'))
+        + (f'Unresolved even at the cap ({len(imprecise)}): the interval excludes 0, so the '
+           'direction holds, but is not narrower than the effect; tables show these in '
+           'parentheses (actor, prior, goal, comparison: effect [95 % interval], steps): '
+           f'{listed}.' if imprecise else 'None is unresolved.'))
 
 
 def _demote(section: str) -> str:
@@ -245,8 +245,10 @@ def run_ogbench(out_dir: pathlib.Path, settings: RunSettings, *, cache: pathlib.
     mode = ' **Quick mode: tiny budgets, numbers not for quoting.**' if settings.quick else ''
     parts = [
         "# External benchmark: the paper's protocol on OGBench PointMaze\n\n" + INTRO + mode,
-        f'* Reproduce: `{command}` (wall time {wall_time_s / 60:.1f} min; datasets and actors '
-        f'are cached under `{cache}` and reused; written {datetime.date.today().isoformat()}).\n'
+        f'* Reproduce: `{command}` (this run {wall_time_s / 60:.1f} min; datasets, actors and '
+        f'played tasks are cached under `{cache}` and reused, so from an empty cache add the '
+        f'{sum(run.seconds["protocol"] for run in runs) / 60:.0f} min of protocol play below; '
+        f'written {datetime.date.today().isoformat()}).\n'
         f'* Machine: {machine_facts()}.\n' + _timing(runs),
         _datasets(runs), differences(settings)]
     for run in runs:
