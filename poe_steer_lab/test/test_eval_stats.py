@@ -58,6 +58,9 @@ def test_a_steady_gain_is_precise_and_one_carried_by_few_episodes_is_not():
     few = paired_bootstrap(BASELINE + np.array([1.0] * 35 + [100.0] * 5), BASELINE)
     assert few.verdict is Verdict.HELP and not few.precise
     assert few.high - few.low >= few.mean_difference
+    assert few.unresolved and not steady.unresolved
+    tie = paired_bootstrap(BASELINE + np.tile([-0.4, 0.4], 20), BASELINE)
+    assert not tie.precise and not tie.unresolved, 'a tie has no size to resolve'
 
 
 def test_pairing_matters():

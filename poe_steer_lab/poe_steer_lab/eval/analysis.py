@@ -211,8 +211,7 @@ def precision_seeds(results: Results, max_episodes: int) -> dict[Cell, int]:
         played = results.episodes(cell)
         needed = played
         for _, comparison in grid_comparisons(results, cell):
-            if (comparison.verdict is not Verdict.FROZEN and not comparison.precise
-                    and comparison.mean_difference != 0.0):
+            if comparison.unresolved and comparison.mean_difference != 0.0:
                 ratio = (comparison.high - comparison.low) / abs(comparison.mean_difference)
                 needed = max(needed, math.ceil(played * ratio**2 * PRECISION_MARGIN))
         seeds = min(math.ceil((needed - config.episodes_per_cell) / config.episodes_per_seed),

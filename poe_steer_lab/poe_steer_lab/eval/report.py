@@ -137,7 +137,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]],
 def _mark(comparison: PairedComparison) -> str:
     """Return the mean difference and verdict mark; in parentheses if its size is unresolved."""
     text = f'{comparison.mean_difference:+.2f}'
-    if comparison.verdict is not Verdict.FROZEN and not comparison.precise:
+    if comparison.unresolved:
         text = f'({text})'
     return text + _MARK[comparison.verdict]
 
@@ -158,8 +158,8 @@ def _header(results: Results, wall_time_s: float, command: str, quick: bool,
 def protocol_facts(results: Results, text: ReportText) -> str:
     """Return the bullet list stating returns, episodes, the test and how rules run."""
     config = results.config
-    extended = [results.episodes(cell) for cell in results.grid_cells()
-                if results.episodes(cell) > config.episodes_per_cell]
+    extended = [episodes for episodes in map(results.episodes, results.grid_cells())
+                if episodes > config.episodes_per_cell]
     more = (f', more in the {len(extended)} grid cells that played extra seeds of '
             f'{config.episodes_per_seed} episodes because an effect was unresolved (up to '
             f'{max(extended)})' if extended else '')

@@ -58,6 +58,11 @@ class PairedComparison:
         """Whether the interval is narrower than the effect: size, not just sign, is known."""
         return self.high - self.low < abs(self.mean_difference)
 
+    @property
+    def unresolved(self) -> bool:
+        """Whether this is HELP or HURT with an interval too wide to give its size (sign only)."""
+        return self.verdict is not Verdict.FROZEN and not self.precise
+
 
 def paired_bootstrap(treated: np.ndarray, baseline: np.ndarray, *,
                      resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,

@@ -198,7 +198,7 @@ def _intervals(results: Results, max_episodes: int) -> str:
     widths = [item.high - item.low for _, _, item in comparisons]
     decided = [(cell, label, item) for cell, label, item in comparisons
                if item.verdict is not Verdict.FROZEN]
-    imprecise = [(cell, label, item) for cell, label, item in decided if not item.precise]
+    imprecise = [(cell, label, item) for cell, label, item in decided if item.unresolved]
     episodes = [results.episodes(cell) for cell in results.grid_cells()]
     spread = ', '.join(f'{count} cell(s) {value}'
                        for value, count in zip(*np.unique(episodes, return_counts=True)))
